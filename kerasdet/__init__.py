@@ -1,0 +1,13 @@
+"""kerasdet: small, fast object detectors from LabelImg annotations, with Keras 3.
+
+The package reads as the pipeline: config -> data -> models -> train -> evaluate -> export -> infer.
+"""
+import os
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # albumentations must not call the network
+
+from .config import Config, ConfigError, load_config  # noqa: E402
+from .data import DataError, load_dataset  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["Config", "ConfigError", "DataError", "load_config", "load_dataset"]

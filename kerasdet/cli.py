@@ -1,0 +1,111 @@
+"""The `kerasdet` command line: a thin layer over the Python API."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from .config import ConfigError, load_config  # noqa: E402
+from .data.errors import DataError  # noqa: E402
+
+
+def _cmd_demo_data(args) -> None:
+    from .data.synthetic import make_demo_dataset
+    out = make_demo_dataset(args.out, n=args.n, seed=args.seed)
+    print(f"wrote {args.n} images with LabelImg XML to {out}")
+
+
+def _cmd_stats(args) -> None:
+    from .data.stats import dataset_stats, format_stats, plot_stats
+    stats = dataset_stats(args.data, args.classes.split(",") if args.classes else None)
+    if args.plot:
+        plot_stats(stats, args.plot)
+    public = {k: v for k, v in stats.items() if not k.startswith("_")}
+    if args.json:
+        print(json.dumps(public))
+    else:
+        print(format_stats(public))
+        if args.plot:
+            print(f"plots: {args.plot}")
+
+
+def _cmd_split(args) -> None:
+    from .data.split import split_dataset
+    out = args.out or Path("splits") / Path(args.data).resolve().name
+    splits = split_dataset(args.data, out, args.val, args.test, args.group, args.seed)
+    for name, paths in splits.items():
+        if paths:
+            print(f"{name}: {len(paths)} images -> {Path(out) / (name + '.txt')}")
+
+
+def _cmd_preview(args) -> None:
+    from .data.preview import preview_augmentations
+    cfg = load_config(args.config, args.set)
+    print(f"wrote {preview_augmentations(cfg, args.out, n=args.n, seed=args.seed)}")
+
+
+def _cmd_demo(args) -> None:
+    from .demo import run_demo
+    run_demo(args.out, n=args.n, epochs=args.epochs)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kerasdet", description="Train small, fast object detectors "
+                                     "from LabelImg / Pascal-VOC XML.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate synthetic data and run the whole job on it")
+    p.add_argument("--out", default="runs/demo")
+    p.add_argument("--n", type=int, default=300, help="synthetic images to generate")
+    p.add_argument("--epochs", type=int, default=None, help="override the demo's training epochs")
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
+    p.add_argument("out")
+    p.add_argument("--n", type=int, default=300)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_cmd_demo_data)
+
+    p = sub.add_parser("stats", help="counts, distributions and problems of a dataset")
+    p.add_argument("data", help="data folder or file list")
+    p.add_argument("--classes", help="comma-separated class names; others are reported as problems")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--plot", help="save distribution plots to this PNG")
+    p.set_defaults(func=_cmd_stats)
+
+    p = sub.add_parser("split", help="write train/val/test file lists (files are not moved)")
+    p.add_argument("data")
+    p.add_argument("--val", type=float, default=0.15)
+    p.add_argument("--test", type=float, default=0.15)
+    p.add_argument("--group", help="regex whose first group names images that must stay together")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", help="folder for the lists (default splits/<data folder name>)")
+    p.set_defaults(func=_cmd_split)
+
+    p = sub.add_parser("preview", help="grid of augmented training images with their boxes")
+    p.add_argument("config")
+    p.add_argument("--out", default="preview.png")
+    p.add_argument("--n", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(func=_cmd_preview)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, DataError, ValueError, OSError) as err:
+        print(f"kerasdet {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,209 @@
+"""Experiment configuration: one YAML file -> typed dataclasses.
+
+Every key has a default, so a config file only states what differs. Unknown keys, wrong
+types and missing data folders are errors that name the key and the file.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A config file or override is wrong; the message names the key and the file."""
+
+
+@dataclass
+class DataConfig:
+    train: str = ""  # a data folder, or a file list written by `kerasdet split`
+    val: str = ""  # same; empty means: no validation during training
+    test: str = ""
+    classes: list[str] = field(default_factory=list)  # empty: collected from the XML, sorted
+    on_error: str = "raise"  # raise | skip (skipped files are printed and saved with the run)
+    max_boxes: int = 32  # boxes per image are padded to this with -1
+    cache: bool = False  # keep decoded images in memory (small sets)
+
+
+@dataclass
+class ModelConfig:
+    arch: str = "yolov8"  # yolov8 | retinanet
+    backbone: str = "mobilenet_v2"  # mobilenet_v2 | mobilenet_v3_small | mobilenet_v3_large
+    alpha: float = 1.0
+    input_size: int = 320
+    weights: str = "imagenet"  # imagenet | PATH to a local weights file | none
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 50
+    batch_size: int = 16
+    learning_rate: float = 0.002
+    warmup_epochs: int = 2
+    freeze_backbone_epochs: int = 5
+    backbone_lr_factor: float = 0.1
+    weight_decay: float = 0.0005
+    clipnorm: float = 10.0
+    patience: int = 15
+    ema: bool = True
+    eval_every: int = 1
+    seed: int = 0
+    out: str = "runs"
+
+
+@dataclass
+class AugmentConfig:
+    gray: float = 0.1  # probability of rgb-to-gray (ToGray), as the TF Object Detection API offered
+    hflip: float = 0.5
+    color_jitter: float = 0.5
+    brightness: float = 0.2
+    contrast: float = 0.2
+    saturation: float = 0.2
+    hue: float = 0.02
+    affine: float = 0.5
+    scale: list[float] = field(default_factory=lambda: [0.75, 1.25])
+    translate: float = 0.1
+    crop: float = 0.3  # probability of a random crop that keeps every box
+    min_visibility: float = 0.3  # boxes cut below this visible fraction are dropped with their labels
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
+    source: str = field(default="<defaults>", metadata={"internal": True})
+
+    def to_dict(self) -> dict:
+        return {f.name: dataclasses.asdict(getattr(self, f.name))
+                for f in dataclasses.fields(self) if not f.metadata.get("internal")}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+
+
+_CHOICES = {
+    "data.on_error": ("raise", "skip"),
+    "model.arch": ("yolov8", "retinanet"),
+    "model.backbone": ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"),
+}
+_PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights")
+_WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
+
+
+def _coerce(value, hint, key: str, source: str):
+    """Check `value` against the dataclass type `hint`; ints are accepted for floats."""
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item_hint,) = typing.get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: key '{key}' must be a list, got {value!r}")
+        return [_coerce(v, item_hint, key, source) for v in value]
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint is str and value is None:
+        return ""
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(
+            f"{source}: key '{key}' must be {hint.__name__}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _build(cls, values: dict, prefix: str, source: str):
+    if not isinstance(values, dict):
+        raise ConfigError(f"{source}: section '{prefix}' must be a mapping, got {values!r}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise ConfigError(f"{source}: unknown key '{prefix}{key}' (known: {', '.join(sorted(known))})")
+    kwargs = {}
+    for name, value in values.items():
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            kwargs[name] = _build(hint, value or {}, f"{prefix}{name}.", source)
+        else:
+            kwargs[name] = _coerce(value, hint, f"{prefix}{name}", source)
+    return cls(**kwargs)
+
+
+def _parse_override(text: str) -> tuple[list[str], object]:
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected KEY=VALUE, for example train.epochs=10")
+    key, raw = text.split("=", 1)
+    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    for text in overrides or []:
+        path, value = _parse_override(text)
+        node = raw
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {text!r}: '{part}' is not a section")
+        node[path[-1]] = value
+    return raw
+
+
+def _resolve_paths(cfg: Config, base: Path, check_exists: bool) -> None:
+    """Relative paths are relative to the config file, so a config works from any directory."""
+    for key in _PATH_KEYS:
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if not value or value in _WEIGHT_NAMES:
+            continue
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (base / path).resolve()
+        if check_exists and not path.exists():
+            raise ConfigError(f"{cfg.source}: key '{key}': {path} does not exist")
+        setattr(getattr(cfg, section), name, str(path))
+
+
+def _validate(cfg: Config) -> None:
+    for key, choices in _CHOICES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value not in choices:
+            raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
+    positive = {"model.input_size": cfg.model.input_size, "train.batch_size": cfg.train.batch_size,
+                "data.max_boxes": cfg.data.max_boxes, "train.epochs": cfg.train.epochs}
+    for key, value in positive.items():
+        if value <= 0:
+            raise ConfigError(f"{cfg.source}: key '{key}' must be > 0, got {value}")
+    if len(cfg.augment.scale) != 2:
+        raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max], got {cfg.augment.scale}")
+    if len(set(cfg.data.classes)) != len(cfg.data.classes):
+        raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
+
+
+def config_from_dict(raw: dict, source: str = "<dict>", base_dir: str | Path = ".",
+                     check_paths: bool = True) -> Config:
+    cfg = _build(Config, raw or {}, "", source)
+    cfg.source = source
+    _validate(cfg)
+    _resolve_paths(cfg, Path(base_dir), check_paths)
+    return cfg
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
+                check_paths: bool = True) -> Config:
+    """Read a YAML config (relative data paths are relative to the file), apply `KEY=VALUE` overrides."""
+    if path is None:
+        return config_from_dict(apply_overrides({}, overrides), "<defaults>", ".", check_paths)
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections (data, model, train, augment)")
+    source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
+    return config_from_dict(apply_overrides(raw, overrides), source, path.parent, check_paths)

@@ -1,0 +1,5 @@
+"""Data: LabelImg XML -> checked records -> augmented tf.data batches, plus data tools."""
+from .dataset import DetectionDataset, ImageRecord, load_dataset
+from .errors import DataError, DataProblem
+
+__all__ = ["DataError", "DataProblem", "DetectionDataset", "ImageRecord", "load_dataset"]

@@ -1,0 +1,32 @@
+"""Training augmentation: one albumentations Compose built from `augment.*` in the config."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
+
+import albumentations as A  # noqa: E402
+
+from ..config import AugmentConfig  # noqa: E402
+
+PAD_VALUE = 114  # grey fill for letterbox and affine borders, as YOLO trainers use
+
+
+def build_augmentation(cfg: AugmentConfig, seed: int | None = None) -> A.Compose:
+    """Boxes in pascal_voc pixels travel with the image; cut boxes below `min_visibility` are
+    dropped together with their labels (label_fields keeps the two aligned)."""
+    transforms = [
+        A.BBoxSafeRandomCrop(erosion_rate=0.0, p=cfg.crop),
+        A.Affine(scale=tuple(cfg.scale), translate_percent=(-cfg.translate, cfg.translate),
+                 border_mode=0, fill=PAD_VALUE, p=cfg.affine),
+        A.HorizontalFlip(p=cfg.hflip),
+        A.ColorJitter(brightness=cfg.brightness, contrast=cfg.contrast, saturation=cfg.saturation,
+                      hue=cfg.hue, p=cfg.color_jitter),
+        A.ToGray(num_output_channels=3, p=cfg.gray),
+    ]
+    return A.Compose(
+        [t for t in transforms if t.p > 0],
+        bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"],
+                                 min_visibility=cfg.min_visibility, clip=True),
+        seed=seed,
+    )

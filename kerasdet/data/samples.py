@@ -1,0 +1,56 @@
+"""One training or evaluation sample: decode -> augment -> letterbox -> boxes padded with -1.
+
+Pure NumPy/OpenCV, so previews and tools use it without TensorFlow.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..config import AugmentConfig
+from .augment import build_augmentation
+from .dataset import DetectionDataset, ImageRecord
+from .images import read_rgb
+from .letterbox import letterbox
+
+
+class SampleLoader:
+    """index -> (letterboxed uint8 image, boxes (max_boxes, 4), classes (max_boxes,)), padded with -1."""
+
+    def __init__(self, dataset: DetectionDataset, input_size: int, max_boxes: int,
+                 augment: AugmentConfig | None = None, cache: bool = False, seed: int | None = None):
+        self.records = dataset.records
+        self.input_size = input_size
+        self.max_boxes = max_boxes
+        self.transform = build_augmentation(augment, seed) if augment is not None else None
+        self._cache: dict[int, np.ndarray] | None = {} if cache else None
+
+    def image(self, record: ImageRecord, index: int) -> np.ndarray:
+        if self._cache is not None and index in self._cache:
+            return self._cache[index]
+        image = read_rgb(record.image_path, record.apply_exif)
+        if self._cache is not None:
+            self._cache[index] = image
+        return image
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __call__(self, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        index = int(index)
+        record = self.records[index]
+        image, boxes, labels = self.image(record, index), record.boxes, record.labels
+        if self.transform is not None:
+            out = self.transform(image=image, bboxes=boxes, labels=labels)
+            image = out["image"]
+            boxes = np.asarray(out["bboxes"], np.float32).reshape(-1, 4)
+            labels = np.asarray(out["labels"], np.int32)
+        image, scale = letterbox(image, self.input_size)
+        return image, *self._pad(boxes * scale, labels)
+
+    def _pad(self, boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = min(len(boxes), self.max_boxes)
+        padded_boxes = np.full((self.max_boxes, 4), -1, np.float32)
+        padded_classes = np.full((self.max_boxes,), -1, np.float32)
+        padded_boxes[:n] = boxes[:n]
+        padded_classes[:n] = labels[:n]
+        return padded_boxes, padded_classes

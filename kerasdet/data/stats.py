@@ -1,0 +1,92 @@
+"""`kerasdet stats`: what is in a dataset, and what is wrong with it."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .dataset import DetectionDataset, load_dataset
+
+
+def box_table(dataset: DetectionDataset) -> pd.DataFrame:
+    """One row per box: image, class, size in pixels and relative to the image."""
+    rows = [(r.image_path, dataset.class_names[c], r.width, r.height, *box)
+            for r in dataset.records for box, c in zip(r.boxes, r.labels)]
+    df = pd.DataFrame(rows, columns=["image", "class", "image_w", "image_h", "xmin", "ymin", "xmax", "ymax"])
+    df["w"], df["h"] = df.xmax - df.xmin, df.ymax - df.ymin
+    df["rel_w"], df["rel_h"] = df.w / df.image_w, df.h / df.image_h
+    df["aspect"] = df.w / df.h
+    return df
+
+
+def dataset_stats(source: str | Path, classes: list[str] | None = None) -> dict:
+    """Counts and distributions; problems are reported, not raised (bad files are left out)."""
+    ds = load_dataset(source, classes, on_error="skip")
+    boxes = box_table(ds)
+    sizes = pd.Series([f"{r.width}x{r.height}" for r in ds.records]).value_counts()
+    describe = lambda s: {k: round(float(v), 3) for k, v in s.describe().items() if k != "count"}  # noqa: E731
+    return {
+        "source": str(source),
+        "images": len(ds.records),
+        "boxes": int(len(boxes)),
+        "classes": {name: int((boxes["class"] == name).sum()) for name in ds.class_names},
+        "images_without_boxes": sum(1 for r in ds.records if len(r.boxes) == 0),
+        "difficult_boxes": int(sum(r.difficult.sum() for r in ds.records)),
+        "image_sizes": {k: int(v) for k, v in sizes.items()},
+        "box_width_px": describe(boxes.w) if len(boxes) else {},
+        "box_height_px": describe(boxes.h) if len(boxes) else {},
+        "box_aspect_w_over_h": describe(boxes.aspect) if len(boxes) else {},
+        "problems": [str(p) for p in ds.skipped + ds.warnings],
+        "_dataset": ds,
+    }
+
+
+def format_stats(stats: dict) -> str:
+    lines = [f"{stats['source']}: {stats['images']} images, {stats['boxes']} boxes, "
+             f"{stats['images_without_boxes']} images without boxes, {stats['difficult_boxes']} difficult"]
+    lines += [f"  {name:<20} {count:>7} boxes" for name, count in stats["classes"].items()]
+    top_sizes = list(stats["image_sizes"].items())[:5]
+    lines.append("  image sizes: " + ", ".join(f"{s} ({n})" for s, n in top_sizes)
+                 + (" ..." if len(stats["image_sizes"]) > 5 else ""))
+    for key in ("box_width_px", "box_height_px", "box_aspect_w_over_h"):
+        if stats[key]:
+            d = stats[key]
+            lines.append(f"  {key}: min {d['min']:g}, median {d['50%']:g}, max {d['max']:g}")
+    lines.append(f"  problems: {len(stats['problems'])}")
+    lines += [f"    {p}" for p in stats["problems"][:50]]
+    return "\n".join(lines)
+
+
+def plot_stats(stats: dict, path: str | Path) -> None:
+    """Boxes per class, image sizes, box sizes relative to the image, and box aspect ratios."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ds: DetectionDataset = stats["_dataset"]
+    boxes = box_table(ds)
+    fig, axes = plt.subplots(2, 2, figsize=(11, 8))
+    ax = axes[0, 0]
+    ax.bar(list(stats["classes"]), list(stats["classes"].values()), color="tab:blue")
+    ax.set_title("boxes per class")
+    ax.tick_params(axis="x", rotation=45)
+    ax = axes[0, 1]
+    sizes = np.array([(r.width, r.height) for r in ds.records]).reshape(-1, 2)
+    ax.scatter(sizes[:, 0], sizes[:, 1], s=8, alpha=0.5)
+    ax.set(title="image sizes (px)", xlabel="width", ylabel="height")
+    ax = axes[1, 0]
+    for name in ds.class_names:
+        sel = boxes[boxes["class"] == name]
+        ax.scatter(sel.rel_w, sel.rel_h, s=6, alpha=0.5, label=name)
+    ax.set(title="box size / image size", xlabel="width", ylabel="height", xlim=(0, 1), ylim=(0, 1))
+    if ds.class_names:
+        ax.legend(fontsize=7, markerscale=2)
+    ax = axes[1, 1]
+    if len(boxes):
+        ax.hist(np.log2(boxes.aspect), bins=40, color="tab:orange")
+    ax.set(title="box aspect ratio, log2(w/h)", xlabel="log2(w/h)", ylabel="boxes")
+    fig.suptitle(f"{stats['source']}: {stats['images']} images, {stats['boxes']} boxes")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

@@ -1,0 +1,50 @@
+"""Drawing boxes and tiling pictures (preview, detection pictures, the camera demo)."""
+from __future__ import annotations
+
+import colorsys
+
+import cv2
+import numpy as np
+
+
+def class_color(index: int) -> tuple[int, int, int]:
+    r, g, b = colorsys.hsv_to_rgb((index * 0.61803) % 1.0, 0.85, 0.95)
+    return int(r * 255), int(g * 255), int(b * 255)
+
+
+def draw_boxes(image: np.ndarray, boxes, classes, class_names: list[str], scores=None,
+               thickness: int = 2) -> np.ndarray:
+    """Draw xyxy pixel boxes with class names (and scores) on a copy of an RGB image."""
+    out = np.ascontiguousarray(image).copy()
+    for i, (box, cls) in enumerate(zip(boxes, classes)):
+        cls = int(cls)
+        if cls < 0:
+            continue
+        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        color = class_color(cls)
+        cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness)
+        label = class_names[cls] if cls < len(class_names) else str(cls)
+        if scores is not None:
+            label += f" {float(scores[i]):.2f}"
+        (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+        y_text = max(y1, th + 4)
+        cv2.rectangle(out, (x1, y_text - th - 4), (x1 + tw + 4, y_text), color, -1)
+        cv2.putText(out, label, (x1 + 2, y_text - 3), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1,
+                    cv2.LINE_AA)
+    return out
+
+
+def tile(images: list[np.ndarray], columns: int) -> np.ndarray:
+    """Same-size RGB images into one grid picture."""
+    h, w = images[0].shape[:2]
+    rows = -(-len(images) // columns)
+    grid = np.full((rows * h, columns * w, 3), 255, np.uint8)
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        grid[r * h:(r + 1) * h, c * w:(c + 1) * w] = img
+    return grid
+
+
+def save_rgb(path, image: np.ndarray) -> None:
+    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+        raise OSError(f"cannot write {path}")

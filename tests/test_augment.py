@@ -1,0 +1,58 @@
+import cv2
+import numpy as np
+
+from kerasdet.config import AugmentConfig
+from kerasdet.data import load_dataset
+from kerasdet.data.samples import SampleLoader
+from kerasdet.data.voc_xml import write_voc_xml
+
+STRONG = AugmentConfig(gray=0.5, hflip=0.5, color_jitter=0.5, affine=1.0, scale=[0.6, 1.4],
+                       translate=0.25, crop=0.5, min_visibility=0.3)
+
+
+def shapes_dataset(tmp_path, n=6):
+    """White discs and squares on black: the drawn shape is findable after any augmentation."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        img = np.zeros((120, 160, 3), np.uint8)
+        cx, cy, r = rng.integers(30, 130), rng.integers(30, 90), rng.integers(12, 25)
+        if i % 2:
+            cv2.circle(img, (int(cx), int(cy)), int(r), (255, 255, 255), -1)
+        else:
+            cv2.rectangle(img, (int(cx - r), int(cy - r)), (int(cx + r), int(cy + r)), (255, 255, 255), -1)
+        cv2.imwrite(str(tmp_path / f"s{i}.png"), img)
+        write_voc_xml(tmp_path / f"s{i}.xml", f"s{i}.png", 160, 120,
+                      [("disc" if i % 2 else "square", (cx - r, cy - r, cx + r + 1, cy + r + 1))])
+    return load_dataset(tmp_path)
+
+
+def iou(a, b):
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_augmented_boxes_still_cover_the_shapes(tmp_path):
+    ds = shapes_dataset(tmp_path)
+    loader = SampleLoader(ds, input_size=128, max_boxes=4, augment=STRONG, seed=3)
+    kept = 0
+    for trial in range(60):
+        image, boxes, classes = loader(trial % len(ds))
+        n = int((classes >= 0).sum())
+        assert (boxes[n:] == -1).all() and (classes[n:] == -1).all()  # labels dropped with boxes
+        ys, xs = np.nonzero(image.min(axis=2) > 170)  # the shape; black, grey padding stay below
+        if n == 0:
+            assert len(xs) < 30  # box dropped only when (nearly all of) the shape left the picture
+            continue
+        kept += 1
+        shape_box = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+        assert classes[0] == ds.records[trial % len(ds)].labels[0]
+        assert iou(boxes[0], shape_box) > 0.75, (trial, boxes[0], shape_box)
+    assert kept > 40
+
+
+def test_no_augmentation_is_exact(tmp_path):
+    ds = shapes_dataset(tmp_path, n=2)
+    image, boxes, _ = SampleLoader(ds, input_size=160, max_boxes=2)(0)
+    np.testing.assert_allclose(boxes[0], ds.records[0].boxes[0])

@@ -1,0 +1,81 @@
+import pytest
+
+from kerasdet.config import ConfigError, load_config
+from kerasdet.demo import DEMO_CONFIG
+
+
+def write(tmp_path, text, name="exp.yaml"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_defaults_and_relative_data_paths(tmp_path):
+    (tmp_path / "data").mkdir()
+    cfg = load_config(write(tmp_path, "data:\n  train: data\n"))
+    assert cfg.data.train == str((tmp_path / "data").resolve())
+    assert cfg.model.input_size == 320 and cfg.model.arch == "yolov8"
+    assert cfg.augment.gray > 0  # rgb-to-gray is in the default recipe
+
+
+def test_unknown_key_names_key_and_file(tmp_path):
+    path = write(tmp_path, "model:\n  archh: yolov8\n")
+    with pytest.raises(ConfigError, match=r"exp\.yaml.*unknown key 'model\.archh'"):
+        load_config(path)
+
+
+def test_unknown_section(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'trian'"):
+        load_config(write(tmp_path, "trian:\n  epochs: 3\n"))
+
+
+def test_wrong_type_names_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"exp\.yaml: key 'train\.epochs' must be int, got str"):
+        load_config(write(tmp_path, "train:\n  epochs: ten\n"))
+
+
+def test_int_accepted_for_float(tmp_path):
+    assert load_config(write(tmp_path, "train:\n  learning_rate: 1\n")).train.learning_rate == 1.0
+
+
+def test_missing_data_folder_names_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"key 'data\.val': .*nowhere does not exist"):
+        load_config(write(tmp_path, "data:\n  val: nowhere\n"))
+
+
+def test_bad_choice_names_key(tmp_path):
+    with pytest.raises(ConfigError, match="key 'model.backbone' is 'resnet'"):
+        load_config(write(tmp_path, "model:\n  backbone: resnet\n"))
+
+
+def test_set_overrides_any_key(tmp_path):
+    cfg = load_config(write(tmp_path, "train:\n  epochs: 3\n"),
+                      ["train.epochs=7", "augment.scale=[0.5, 1.5]", "data.classes=[a, b]"])
+    assert cfg.train.epochs == 7 and cfg.augment.scale == [0.5, 1.5] and cfg.data.classes == ["a", "b"]
+    with pytest.raises(ConfigError, match="unknown key 'train.epoch'"):
+        load_config(write(tmp_path, ""), ["train.epoch=3"])
+    with pytest.raises(ConfigError, match="expected KEY=VALUE"):
+        load_config(write(tmp_path, ""), ["train.epochs"])
+
+
+def test_saved_config_loads_back_identically(tmp_path):
+    cfg = load_config(write(tmp_path, "model:\n  alpha: 0.35\n"), ["train.batch_size=4"])
+    cfg.save(tmp_path / "resolved.yaml")
+    again = load_config(tmp_path / "resolved.yaml")
+    assert again.to_dict() == cfg.to_dict()
+
+
+def test_shipped_configs_parse():
+    from pathlib import Path
+    for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
+        load_config(path, check_paths=False)
+    load_config(DEMO_CONFIG, check_paths=False)
+
+
+def test_weights_path_resolved_and_checked(tmp_path):
+    (tmp_path / "w.weights.h5").write_bytes(b"x")
+    cfg = load_config(write(tmp_path, "model:\n  weights: w.weights.h5\n"))
+    assert cfg.model.weights == str(tmp_path / "w.weights.h5")
+    assert load_config(write(tmp_path, "model:\n  weights: none\n")).model.weights == "none"
+    with pytest.raises(ConfigError, match=r"key 'model\.weights': .*missing\.h5 does not exist"):
+        load_config(write(tmp_path, "model:\n  weights: missing.h5\n"))
