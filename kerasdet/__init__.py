@@ -10,4 +10,11 @@ from .config import Config, ConfigError, load_config  # noqa: E402
 from .data import DataError, load_dataset  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "DataError", "load_config", "load_dataset"]
+__all__ = ["Config", "ConfigError", "DataError", "fit", "load_config", "load_dataset"]
+
+
+def fit(config, out=None, resume=None, overrides=None, quiet=False):
+    """Train a detector from a Config or YAML path; see kerasdet.train.fit (imported lazily:
+    TensorFlow loads only when training is asked for)."""
+    from .train import fit as _fit
+    return _fit(config, out=out, resume=resume, overrides=overrides, quiet=quiet)

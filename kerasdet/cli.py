@@ -49,6 +49,20 @@ def _cmd_preview(args) -> None:
     print(f"wrote {preview_augmentations(cfg, args.out, n=args.n, seed=args.seed)}")
 
 
+def _cmd_train(args) -> None:
+    from .train import fit
+    if args.resume:
+        result = fit(None, resume=args.resume, overrides=args.set)
+    else:
+        if not args.config:
+            raise ValueError("give a CONFIG file, or --resume RUN_DIR")
+        result = fit(args.config, out=args.out, overrides=args.set)
+    best = result.best_metrics
+    if best:
+        print(f"best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.4f}, mAP@[.5:.95] {best['map']:.4f}")
+    print(f"run folder: {result.run_dir} (best.keras, last.keras, metrics.csv, results.png, tensorboard/)")
+
+
 def _cmd_demo(args) -> None:
     from .demo import run_demo
     run_demo(args.out, n=args.n, epochs=args.epochs)
@@ -64,6 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=300, help="synthetic images to generate")
     p.add_argument("--epochs", type=int, default=None, help="override the demo's training epochs")
     p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("train", help="fine-tune a detector from a config file")
+    p.add_argument("config", nargs="?")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--out", help="run folder (default: train.out/<config name><n>)")
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its last epoch")
+    p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
     p.add_argument("out")
@@ -101,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ConfigError, DataError, ValueError, OSError) as err:
+    except (ConfigError, DataError, ValueError, OSError, NotImplementedError) as err:
         print(f"kerasdet {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -51,7 +51,7 @@ class TrainConfig:
     ema: bool = True
     eval_every: int = 1
     seed: int = 0
-    out: str = "runs"
+    out: str = "runs"  # run folders go to OUT/<config name><n>, relative to the working directory
 
 
 @dataclass
@@ -76,7 +76,8 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)
-    source: str = field(default="<defaults>", metadata={"internal": True})
+    source: str = field(default="<defaults>", metadata={"internal": True})  # for error messages
+    name: str = field(default="run", metadata={"internal": True})  # run folder prefix: the file's stem
 
     def to_dict(self) -> dict:
         return {f.name: dataclasses.asdict(getattr(self, f.name))
@@ -206,4 +207,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (data, model, train, augment)")
     source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    return config_from_dict(apply_overrides(raw, overrides), source, path.parent, check_paths)
+    cfg = config_from_dict(apply_overrides(raw, overrides), source, path.parent, check_paths)
+    cfg.name = path.stem
+    return cfg

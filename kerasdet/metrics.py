@@ -1,0 +1,76 @@
+"""COCO detection metrics with pycocotools, from LabelImg records and detections in image pixels.
+
+Conventions: boxes in pixels of the original image; `difficult` boxes are given to COCOeval as
+`iscrowd=1`, so detecting them is neither rewarded nor punished (VOC's 'ignore'); up to 100
+detections per image; AP is COCO's 101-point interpolated average over IoU 0.50:0.95.
+"""
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+from .data.dataset import ImageRecord
+
+SUMMARY_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
+                 "mar1", "mar10", "mar100", "mar_small", "mar_medium", "mar_large"]
+
+
+@dataclass
+class Detections:
+    """One image's detections in original-image pixels."""
+    boxes: np.ndarray  # (K, 4) xyxy
+    scores: np.ndarray  # (K,)
+    classes: np.ndarray  # (K,) int
+
+
+def _coco_ground_truth(records: list[ImageRecord], class_names: list[str]) -> COCO:
+    images, annotations = [], []
+    for image_id, r in enumerate(records):
+        images.append({"id": image_id, "width": r.width, "height": r.height, "file_name": r.image_path})
+        for box, label, difficult in zip(r.boxes, r.labels, r.difficult):
+            w, h = float(box[2] - box[0]), float(box[3] - box[1])
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id, "category_id": int(label),
+                                "bbox": [float(box[0]), float(box[1]), w, h], "area": w * h,
+                                "iscrowd": int(difficult)})
+    coco = COCO()
+    coco.dataset = {"images": images, "annotations": annotations,
+                    "categories": [{"id": i, "name": n} for i, n in enumerate(class_names)]}
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
+                  class_names: list[str]) -> dict:
+    """{"map", "map50", "map75", ..., "per_class": {name: {"ap", "ap50", "boxes"}}, "summary": str}."""
+    gt = _coco_ground_truth(records, class_names)
+    results = [{"image_id": i, "category_id": int(c), "score": float(s),
+                "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])]}
+               for i, d in enumerate(detections) for b, s, c in zip(d.boxes, d.scores, d.classes)]
+    n_boxes = {i: sum(int((r.labels == i).sum()) for r in records) for i in range(len(class_names))}
+    empty = {k: 0.0 for k in SUMMARY_NAMES}
+    if not results or not gt.dataset["annotations"]:
+        return {**empty, "per_class": {n: {"ap": 0.0, "ap50": 0.0, "boxes": n_boxes[i]}
+                                       for i, n in enumerate(class_names)}, "summary": "no detections"}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        dt = gt.loadRes(results)
+        ev = COCOeval(gt, dt, "bbox")
+        ev.evaluate()
+        ev.accumulate()
+        ev.summarize()
+    metrics = {k: max(float(v), 0.0) for k, v in zip(SUMMARY_NAMES, ev.stats)}  # -1 means "no such boxes"
+    precision = ev.eval["precision"]  # (iou, recall, class, area, maxdets)
+    per_class = {}
+    for i, name in enumerate(class_names):
+        p = precision[:, :, i, 0, -1]
+        p50 = precision[0, :, i, 0, -1]
+        per_class[name] = {"ap": float(p[p > -1].mean()) if (p > -1).any() else 0.0,
+                           "ap50": float(p50[p50 > -1].mean()) if (p50 > -1).any() else 0.0,
+                           "boxes": n_boxes[i]}
+    return {**metrics, "per_class": per_class, "summary": out.getvalue().split("\n", 3)[-1].strip()}

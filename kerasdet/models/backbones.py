@@ -1,0 +1,75 @@
+"""MobileNet feature extractors with three taps (strides 8, 16, 32) for the feature pyramid.
+
+Built with keras.applications, whose `weights="imagenet"` is the real ImageNet download;
+`weights=PATH` loads a local file (offline machines), `weights="none"` starts from scratch.
+KerasCV's MobileNetV3 backbones are not used: their constructors call Kaggle even without
+weights, so they cannot be built offline.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+
+# Taps chosen for a small neck: the expansion layers carry rich features at few channels,
+# and at stride 32 the 320-channel projection avoids MobileNetV2's 1280-channel head conv
+# (wiring `out_relu` into a YOLOv8 neck gave 39 M parameters).
+_TAPS = {
+    "mobilenet_v2": ("block_6_expand_relu", "block_13_expand_relu", "block_16_project"),
+}
+_APPLICATIONS = {
+    "mobilenet_v2": keras.applications.MobileNetV2,
+    "mobilenet_v3_small": keras.applications.MobileNetV3Small,
+    "mobilenet_v3_large": keras.applications.MobileNetV3Large,
+}
+
+
+class WeightsError(ValueError):
+    pass
+
+
+def _last_layer_per_stride(model: keras.Model, input_size: int) -> tuple[str, str, str]:
+    """For MobileNetV3: the deepest layer whose output has stride 8, 16 and 32."""
+    taps = {}
+    for layer in model.layers:
+        shape = layer.output.shape if hasattr(layer, "output") else None
+        if shape is not None and len(shape) == 4 and shape[1]:
+            stride = input_size // shape[1]
+            if stride in (8, 16, 32):
+                taps[stride] = layer.name
+    return taps[8], taps[16], taps[32]
+
+
+def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> keras.Model:
+    """A model from float images in [0, 255] to [P3, P4, P5] feature maps."""
+    if weights not in ("imagenet", "none") and not Path(weights).is_file():
+        raise WeightsError(f"model.weights: {weights} is not a file")
+    kwargs = {"input_shape": (input_size, input_size, 3), "alpha": alpha, "include_top": False,
+              "weights": None if weights == "none" else weights}
+    if name != "mobilenet_v2":
+        kwargs["include_preprocessing"] = True  # V3 takes [0, 255] itself
+    try:
+        base = _APPLICATIONS[name](**kwargs)
+    except ValueError as err:
+        raise WeightsError(f"model.weights: cannot load {weights!r} into {name} alpha {alpha}: {err}") from None
+    except Exception as err:  # the download: no network, proxy, ...
+        if weights != "imagenet":
+            raise
+        raise WeightsError(
+            f"model.weights: imagenet download for {name} failed ({type(err).__name__}: {err}). "
+            "Offline? Set model.weights to a local file, e.g. "
+            "../shared/weights/mobilenet_v2_1.0_224_no_top.weights.h5") from None
+    if weights == "none":
+        # keras.applications uses BatchNorm momentum 0.999: trained from scratch for a few
+        # hundred steps, the moving statistics would still be at their initial values and
+        # inference (which uses them) would see a different network than training did.
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = 0.9
+    taps = _TAPS.get(name) or _last_layer_per_stride(base, input_size)
+    images = keras.Input((input_size, input_size, 3), name="images")
+    x = images
+    if name == "mobilenet_v2":  # keras.applications.mobilenet_v2.preprocess_input: [-1, 1]
+        x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(x)
+    extractor = keras.Model(base.input, [base.get_layer(t).output for t in taps], name=f"{name}_backbone")
+    return keras.Model(images, extractor(x), name="backbone")

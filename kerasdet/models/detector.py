@@ -1,0 +1,58 @@
+"""The detector: backbone -> neck -> head as one plain functional Keras model, plus decoding.
+
+The model maps float images in [0, 255] (B, S, S, 3) to raw predictions (B, A, 4 * REG_MAX + C).
+Keeping it a plain functional model means `.keras` files load without custom objects and the
+TFLite converter sees only standard layers; training and decoding live beside it.
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..config import ModelConfig
+from .backbones import build_backbone
+from .box_coding import REG_MAX, anchor_points, distances_to_boxes, expected_distances
+from .head import yolo_head
+from .neck import pan_fpn
+
+
+def neck_width(alpha: float) -> int:
+    return 96 if alpha >= 0.75 else 64
+
+
+def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
+    if cfg.arch != "yolov8":
+        raise NotImplementedError(f"model.arch: {cfg.arch!r} is not implemented yet; use yolov8")
+    if cfg.input_size % 32:
+        raise ValueError(f"model.input_size must be a multiple of 32, got {cfg.input_size}")
+    backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
+    images = keras.Input((cfg.input_size, cfg.input_size, 3), name="images")
+    # BatchNorm in the pretrained backbone stays in inference mode (its ImageNet statistics),
+    # even once the backbone is unfrozen: batches of 16 small images would only blur them.
+    features = backbone(images, training=False) if cfg.weights != "none" else backbone(images)
+    width = neck_width(cfg.alpha)
+    predictions = yolo_head(pan_fpn(features, width), num_classes, width, cfg.input_size)
+    return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
+
+
+def decode_boxes_and_scores(predictions, input_size: int):
+    """Raw predictions -> (boxes (B, A, 4) xyxy pixels of the input, scores (B, A, C))."""
+    points, strides = anchor_points(input_size)
+    boxes = distances_to_boxes(expected_distances(predictions[..., : 4 * REG_MAX]), points, strides)
+    return boxes, tf.sigmoid(predictions[..., 4 * REG_MAX:])
+
+
+def non_max_suppression(boxes, scores, max_detections: int = 100, iou_threshold: float = 0.6,
+                        score_threshold: float = 0.001):
+    """Per-class NMS over a batch -> (boxes, scores, classes, counts), padded to max_detections."""
+    yx = tf.gather(boxes, [1, 0, 3, 2], axis=-1)[:, :, None, :]
+    nms = tf.image.combined_non_max_suppression(
+        yx, scores, max_output_size_per_class=max_detections, max_total_size=max_detections,
+        iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
+    xy = tf.gather(nms.nmsed_boxes, [1, 0, 3, 2], axis=-1)
+    return xy, nms.nmsed_scores, nms.nmsed_classes, nms.valid_detections
+
+
+def count_params(model: keras.Model) -> int:
+    return int(sum(np.prod(w.shape) for w in model.weights if w.trainable or "moving" not in w.path))

@@ -1,0 +1,23 @@
+"""Small building blocks shared by the neck and the head (ReLU6 keeps int8 export exact and fast).
+
+BatchNorm momentum 0.9: fine-tuning runs are a few hundred steps, and moving statistics that
+average over longer lag behind the fast-changing new layers, so inference would see other
+activations than training did.
+"""
+from __future__ import annotations
+
+import keras
+
+
+def conv_bn(x, filters: int, kernel: int = 1, strides: int = 1, name: str = ""):
+    x = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3, name=f"{name}_bn")(x)
+    return keras.layers.ReLU(6.0, name=f"{name}_relu")(x)
+
+
+def separable_bn(x, filters: int, strides: int = 1, name: str = ""):
+    """Depthwise 3x3 + pointwise 1x1, each with BatchNorm: the MobileNet way to a cheap 3x3 conv."""
+    x = keras.layers.DepthwiseConv2D(3, strides, padding="same", use_bias=False, name=f"{name}_dw")(x)
+    x = keras.layers.BatchNormalization(momentum=0.9, epsilon=1e-3, name=f"{name}_dw_bn")(x)
+    x = keras.layers.ReLU(6.0, name=f"{name}_dw_relu")(x)
+    return conv_bn(x, filters, 1, name=f"{name}_pw")

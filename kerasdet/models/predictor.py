@@ -1,0 +1,38 @@
+"""Detections from a Keras detector on whole images: letterbox -> model -> decode -> NMS -> pixels."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..data.letterbox import letterbox
+from ..metrics import Detections
+from .detector import decode_boxes_and_scores, non_max_suppression
+
+
+class KerasPredictor:
+    def __init__(self, model: keras.Model, score_threshold: float = 0.001, iou_threshold: float = 0.6,
+                 max_detections: int = 100):
+        self.model = model
+        self.input_size = int(model.input_shape[1])
+
+        @tf.function(reduce_retracing=True)
+        def run(images):
+            boxes, scores = decode_boxes_and_scores(model(images, training=False), self.input_size)
+            return non_max_suppression(boxes, scores, max_detections, iou_threshold, score_threshold)
+
+        self._run = run
+
+    def predict(self, images: list[np.ndarray], batch_size: int = 16) -> list[Detections]:
+        """RGB uint8 images of any size -> detections in their own pixels."""
+        results = []
+        for start in range(0, len(images), batch_size):
+            chunk = [letterbox(im, self.input_size) for im in images[start:start + batch_size]]
+            batch = np.stack([c[0] for c in chunk]).astype(np.float32)
+            boxes, scores, classes, counts = (t.numpy() for t in self._run(tf.constant(batch)))
+            originals = images[start:start + batch_size]
+            for original, (_, scale), b, s, c, n in zip(originals, chunk, boxes, scores, classes, counts):
+                h, w = original.shape[:2]
+                pixels = np.clip(b[:n] / scale, 0, [w, h, w, h])  # letterbox padding is not the image
+                results.append(Detections(pixels, s[:n], c[:n].astype(np.int32)))
+        return results

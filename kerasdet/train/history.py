@@ -1,0 +1,43 @@
+"""Per-epoch history of a run: metrics.csv, TensorBoard scalars and results.png."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import tensorflow as tf
+
+
+class RunHistory:
+    def __init__(self, run_dir: Path):
+        self.csv = run_dir / "metrics.csv"
+        self.rows: list[dict] = pd.read_csv(self.csv).to_dict("records") if self.csv.exists() else []
+        self.writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
+        self.plot_path = run_dir / "results.png"
+
+    def log(self, row: dict) -> None:
+        self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]  # resume rewrites
+        pd.DataFrame(self.rows).to_csv(self.csv, index=False)
+        with self.writer.as_default(step=int(row["epoch"])):
+            for key, value in row.items():
+                if key != "epoch" and value == value:  # skip NaN (epochs without evaluation)
+                    tf.summary.scalar(key, value)
+        self.writer.flush()
+        self.plot()
+
+    def plot(self) -> None:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        df = pd.DataFrame(self.rows)
+        keys = [k for k in ("loss", "box_loss", "class_loss", "dfl_loss", "map50", "map", "lr") if k in df]
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3))
+        for ax, key in zip(axes, keys):
+            series = df[["epoch", key]].dropna()
+            ax.plot(series.epoch, series[key], marker="o", markersize=3)
+            ax.set_title(key)
+            ax.set_xlabel("epoch")
+            ax.grid(alpha=0.3)
+        fig.tight_layout()
+        fig.savefig(self.plot_path, dpi=90)
+        plt.close(fig)
