@@ -14,10 +14,11 @@ def yolo_head(features, num_classes: int, width: int, input_size: int, name: str
     outputs = []
     for level, (feature, stride) in enumerate(zip(features, (8, 16, 32))):
         n = f"{name}_p{level + 3}"
-        box = separable_bn(separable_bn(feature, width, name=f"{n}_box1"), width, name=f"{n}_box2")
+        stem = separable_bn(feature, width, name=f"{n}_stem")  # shared by both branches: cheaper
+        box = separable_bn(stem, width, name=f"{n}_box")
         box = keras.layers.Conv2D(4 * REG_MAX, 1, name=f"{n}_box_out",
                                   bias_initializer=keras.initializers.Constant(1.0))(box)
-        cls = separable_bn(separable_bn(feature, width, name=f"{n}_cls1"), width, name=f"{n}_cls2")
+        cls = separable_bn(stem, width, name=f"{n}_cls")
         # Prior-probability bias (as in RetinaNet / Ultralytics): about 5 objects per image at
         # start, so the thousands of background anchors do not swamp the first steps.
         # KerasCV's YOLOV8 head starts at 0.5 and is one reason it fine-tunes so poorly.

@@ -1,0 +1,111 @@
+"""kerasdet.fit on tiny synthetic data: it learns, it writes its run folder, it resumes after a kill."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasdet.config import load_config
+from kerasdet.data.synthetic import make_demo_dataset
+from kerasdet.data.split import split_dataset
+
+TINY = """data:
+  train: splits/train.txt
+  val: splits/val.txt
+  cache: true
+model:
+  alpha: 0.35
+  input_size: 96
+  weights: none
+train:
+  epochs: {epochs}
+  batch_size: 8
+  learning_rate: 0.004
+  warmup_epochs: 1
+  freeze_backbone_epochs: 0
+  patience: 50
+augment:
+  crop: 0.0
+  affine: 0.3
+"""
+
+
+@pytest.fixture(scope="module")
+def tiny_project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fit")
+    make_demo_dataset(root / "data", n=96, seed=3, size=(128, 96), scenes=12)
+    split_dataset(root / "data", root / "splits", val=0.25, test=0.0, group=r"^(scene\d+)_", seed=0)
+    return root
+
+
+def config(root, epochs):
+    path = root / f"tiny{epochs}.yaml"
+    path.write_text(TINY.format(epochs=epochs))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_project):
+    from kerasdet.train import fit
+    return fit(load_config(config(tiny_project, 14)), out=tiny_project / "run", quiet=True)
+
+
+def test_short_fit_learns(trained):
+    history = pd.read_csv(trained.run_dir / "metrics.csv")
+    assert history.loss.iloc[-1] < 0.6 * history.loss.iloc[0]
+    assert trained.best_metrics["map50"] > 0.25  # from scratch, 14 tiny epochs; chance is ~0
+    assert trained.best_metrics["map50"] > 3 * history.map50.iloc[0] + 0.1
+
+
+def test_run_folder_has_everything(trained):
+    import keras
+    names = {p.name for p in trained.run_dir.iterdir()}
+    assert {"config.yaml", "classes.txt", "best.keras", "last.keras", "metrics.csv", "results.png",
+            "tensorboard", "results.json"} <= names
+    assert (trained.run_dir / "classes.txt").read_text().split() == ["heart", "star"]
+    assert load_config(trained.run_dir / "config.yaml").train.epochs == 14
+    model = keras.saving.load_model(trained.run_dir / "best.keras")  # plain Keras, no custom objects
+    assert model.input_shape == (None, 96, 96, 3)
+
+
+def test_resume_continues_a_killed_run(tiny_project):
+    cfg = config(tiny_project, 6)
+    run = tiny_project / "killed"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "kerasdet", "train", str(cfg), "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 300
+    try:
+        state_epoch = 0
+        while time.time() < deadline and state_epoch < 2:
+            assert proc.poll() is None, "training ended before it could be killed"
+            time.sleep(0.5)
+            if (run / "last_state.npz").exists():  # replaced atomically, never half-written
+                state_epoch = int(np.load(run / "last_state.npz")["epoch"])
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert 2 <= state_epoch < 6
+    from kerasdet.train import fit
+    result = fit(None, resume=run, quiet=True)
+    history = pd.read_csv(run / "metrics.csv")
+    assert list(history.epoch) == list(range(1, 7))  # continued at state_epoch + 1, none repeated
+    assert int(np.load(run / "last_state.npz")["epoch"]) == 6
+    assert result.best_metrics["map50"] >= 0.0 and (run / "best.keras").exists()
+
+
+def test_resume_of_a_folder_that_is_not_a_run(tmp_path):
+    from kerasdet.train import fit
+    with pytest.raises(FileNotFoundError, match="no last_state.npz"):
+        fit(None, resume=tmp_path)
+
+
+def test_cli_train_bad_config_names_the_key(tmp_path, capsys):
+    from kerasdet.cli import main
+    (tmp_path / "c.yaml").write_text("model:\n  backbone: resnet50\n")
+    assert main(["train", str(tmp_path / "c.yaml")]) == 2
+    assert "key 'model.backbone' is 'resnet50'" in capsys.readouterr().err
