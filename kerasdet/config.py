@@ -45,6 +45,7 @@ class TrainConfig:
     warmup_epochs: int = 2
     freeze_backbone_epochs: int = 5
     backbone_lr_factor: float = 0.1
+    backbone_trainable_fraction: float = 1.0  # after the frozen phase, train this last share of the backbone
     weight_decay: float = 0.0005
     clipnorm: float = 10.0
     patience: int = 15
@@ -177,6 +178,9 @@ def _validate(cfg: Config) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{cfg.source}: key '{key}' must be > 0, got {value}")
+    if not 0.0 <= cfg.train.backbone_trainable_fraction <= 1.0:
+        raise ConfigError(f"{cfg.source}: key 'train.backbone_trainable_fraction' must be in [0, 1], "
+                          f"got {cfg.train.backbone_trainable_fraction}")
     if len(cfg.augment.scale) != 2:
         raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max], got {cfg.augment.scale}")
     if len(set(cfg.data.classes)) != len(cfg.data.classes):

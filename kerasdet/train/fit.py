@@ -51,6 +51,15 @@ def _new_run_dir(cfg: Config) -> Path:
     raise RuntimeError(f"too many runs in {base}")
 
 
+def _last_backbone_variables(backbone: keras.Model, fraction: float) -> list:
+    """Trainable variables of the deepest `fraction` of the backbone's layers. Gradients then
+    stop there, so the high-resolution early layers (most of the backward cost) are skipped."""
+    inner = [layer for layer in backbone.layers if isinstance(layer, keras.Model)][-1]
+    layers = [layer for layer in inner.layers if layer.trainable_weights]
+    keep = layers[len(layers) - round(fraction * len(layers)):] if fraction > 0 else []
+    return [v for layer in keep for v in layer.trainable_weights]
+
+
 class _Trainer:
     """Owns the model, the two optimizers (head, backbone) and the compiled train step."""
 
@@ -61,7 +70,7 @@ class _Trainer:
         backbone = self.model.get_layer("backbone")
         backbone_ids = {id(v) for v in backbone.trainable_variables}
         self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
-        self.backbone_vars = list(backbone.trainable_variables)
+        self.backbone_vars = _last_backbone_variables(backbone, t.backbone_trainable_fraction)
         total = t.epochs * steps_per_epoch
         warmup = t.warmup_epochs * steps_per_epoch
         self.head_opt = keras.optimizers.AdamW(WarmupCosine(t.learning_rate, warmup, total),
