@@ -63,6 +63,15 @@ def _cmd_train(args) -> None:
     print(f"run folder: {result.run_dir} (best.keras, last.keras, metrics.csv, results.png, tensorboard/)")
 
 
+def _cmd_evaluate(args) -> None:
+    from .evaluate import evaluate, format_report
+    metrics = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None)
+    if args.json:
+        print(json.dumps({k: v for k, v in metrics.items() if k != "summary"}))
+    else:
+        print(format_report(metrics))
+
+
 def _cmd_demo(args) -> None:
     from .demo import run_demo
     run_demo(args.out, n=args.n, epochs=args.epochs)
@@ -85,6 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder (default: train.out/<config name><n>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its last epoch")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")
+    p.add_argument("model", help="a .keras checkpoint (classes.txt beside it gives the class order)")
+    p.add_argument("data")
+    p.add_argument("--classes", help="comma-separated class names, if no classes.txt is beside the model")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
     p.add_argument("out")

@@ -1,0 +1,49 @@
+"""COCO metrics through pycocotools: exact on perfect predictions, the library's own figure otherwise."""
+import numpy as np
+import pytest
+
+from kerasdet.data.dataset import ImageRecord
+from kerasdet.metrics import Detections, coco_evaluate
+
+
+def record(boxes, labels, difficult=None):
+    boxes = np.array(boxes, np.float32).reshape(-1, 4)
+    return ImageRecord("x.jpg", "x.xml", 200, 100, boxes, np.array(labels, np.int32),
+                       np.array(difficult or [False] * len(labels), bool))
+
+
+def as_detections(r, shift=0.0):
+    return Detections(r.boxes + np.array([shift, 0, shift, 0], np.float32), np.ones(len(r.boxes)), r.labels)
+
+
+def test_ground_truth_as_predictions_scores_one():
+    records = [record([[10, 10, 60, 50], [100, 20, 180, 90]], [0, 1]), record([[5, 5, 40, 40]], [1])]
+    m = coco_evaluate(records, [as_detections(r) for r in records], ["a", "b"])
+    assert m["map"] == pytest.approx(1.0) and m["map50"] == pytest.approx(1.0)
+    assert m["per_class"]["a"]["ap"] == pytest.approx(1.0) and m["per_class"]["b"]["boxes"] == 2
+
+
+def test_shifted_box_matches_iou_thresholds():
+    # one 100x40 box shifted by 25 px: IoU = 75*40 / (125*40) = 0.6 -> a hit at IoU 0.50 and 0.55,
+    # a miss from 0.65 on (0.60 is a tie that COCOeval counts as a hit): AP = 3/10
+    records = [record([[50, 30, 150, 70]], [0])]
+    m = coco_evaluate(records, [as_detections(records[0], shift=25)], ["a"])
+    assert m["map50"] == pytest.approx(1.0)
+    assert m["map75"] == pytest.approx(0.0)
+    assert m["map"] == pytest.approx(0.3, abs=1e-6)
+
+
+def test_difficult_boxes_are_neither_rewarded_nor_punished():
+    r = record([[10, 10, 60, 50], [100, 20, 180, 90]], [0, 0], difficult=[False, True])
+    found_both = coco_evaluate([r], [as_detections(r)], ["a"])
+    found_easy = coco_evaluate([r], [Detections(r.boxes[:1], np.ones(1), r.labels[:1])], ["a"])
+    assert found_both["map"] == pytest.approx(1.0) and found_easy["map"] == pytest.approx(1.0)
+
+
+def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
+    from kerasdet.evaluate import evaluate
+    with pytest.raises(FileNotFoundError, match="no such model file"):
+        evaluate(tmp_path / "nothing.keras", demo_data)
+    (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(ValueError, match="broken.keras: not a loadable Keras model"):
+        evaluate(tmp_path / "broken.keras", demo_data)
