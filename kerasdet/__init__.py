@@ -10,7 +10,14 @@ from .config import Config, ConfigError, load_config  # noqa: E402
 from .data import DataError, load_dataset  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "DataError", "fit", "load_config", "load_dataset"]
+__all__ = ["Config", "ConfigError", "DataError", "TFLiteDetector", "fit", "load_config", "load_dataset"]
+
+
+def __getattr__(name):
+    if name == "TFLiteDetector":  # lazily: LiteRT loads only when asked for
+        from .models.tflite_predictor import TFLiteDetector
+        return TFLiteDetector
+    raise AttributeError(f"module 'kerasdet' has no attribute {name!r}")
 
 
 def fit(config, out=None, resume=None, overrides=None, quiet=False):

@@ -72,6 +72,11 @@ def _cmd_evaluate(args) -> None:
         print(format_report(metrics))
 
 
+def _cmd_export(args) -> None:
+    from .export import export
+    print(f"wrote {export(args.model, args.format, args.calib, args.out)}")
+
+
 def _cmd_demo(args) -> None:
     from .demo import run_demo
     run_demo(args.out, n=args.n, epochs=args.epochs)
@@ -101,6 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", help="comma-separated class names, if no classes.txt is beside the model")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_evaluate)
+
+    p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside")
+    p.add_argument("model", help="a .keras checkpoint from a run folder")
+    p.add_argument("--format", default="int8", choices=("int8", "fp16", "fp32"))
+    p.add_argument("--calib", help="images for int8 calibration (default: the run's training data)")
+    p.add_argument("--out", help="output path (default: beside the model)")
+    p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
     p.add_argument("out")

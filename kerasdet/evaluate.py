@@ -8,10 +8,23 @@ from .data.images import read_rgb
 from .metrics import coco_evaluate
 
 
-def _class_names_for(model_path: Path) -> list[str] | None:
-    """A run folder keeps classes.txt beside its checkpoints."""
-    names = model_path.parent / "classes.txt"
-    return names.read_text().split("\n")[:-1] if names.exists() else None
+def load_predictor(model_path: Path):
+    """(predictor, class names) for a `.keras` checkpoint or a `.tflite` file: one code path after."""
+    if model_path.suffix == ".tflite":
+        from .models.tflite_predictor import TFLiteDetector
+        detector = TFLiteDetector(model_path)
+        return detector, detector.class_names
+    if model_path.suffix != ".keras":
+        raise ValueError(f"{model_path}: expected a .keras checkpoint or a .tflite file")
+    import keras
+
+    from .models.predictor import KerasPredictor
+    try:
+        model = keras.saving.load_model(model_path)
+    except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
+        raise ValueError(f"{model_path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
+    names = model_path.parent / "classes.txt"  # a run folder keeps it beside its checkpoints
+    return KerasPredictor(model), names.read_text().split("\n")[:-1] if names.exists() else []
 
 
 def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None = None,
@@ -20,18 +33,8 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     model_path = Path(model_path)
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path}: no such model file")
-    if model_path.suffix != ".keras":
-        raise ValueError(f"{model_path}: expected a .keras checkpoint from a kerasdet run")
-    classes = classes or _class_names_for(model_path)
-    ds = load_dataset(data, classes)
-    import keras
-
-    from .models.predictor import KerasPredictor
-    try:
-        model = keras.saving.load_model(model_path)
-    except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
-        raise ValueError(f"{model_path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
-    predictor = KerasPredictor(model)
+    predictor, names = load_predictor(model_path)
+    ds = load_dataset(data, classes or names or None)
     detections = []
     for start in range(0, len(ds.records), batch_size):
         chunk = ds.records[start:start + batch_size]

@@ -9,6 +9,8 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from kerasdet.config import load_config  # noqa: E402
+from kerasdet.data.split import split_dataset  # noqa: E402
 from kerasdet.data.synthetic import make_demo_dataset  # noqa: E402
 from kerasdet.data.voc_xml import write_voc_xml  # noqa: E402
 
@@ -38,3 +40,44 @@ def tree_digest(folder: Path) -> str:
 @pytest.fixture(scope="session")
 def demo_data(tmp_path_factory) -> Path:
     return make_demo_dataset(tmp_path_factory.mktemp("demo") / "data", n=48, seed=1)
+
+
+TINY = """data:
+  train: splits/train.txt
+  val: splits/val.txt
+  cache: true
+model:
+  alpha: 0.35
+  input_size: 96
+  weights: none
+train:
+  epochs: {epochs}
+  batch_size: 8
+  learning_rate: 0.004
+  warmup_epochs: 1
+  freeze_backbone_epochs: 0
+  patience: 50
+augment:
+  crop: 0.0
+  affine: 0.3
+"""
+
+
+@pytest.fixture(scope="session")
+def tiny_project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fit")
+    make_demo_dataset(root / "data", n=96, seed=3, size=(128, 96), scenes=12)
+    split_dataset(root / "data", root / "splits", val=0.25, test=0.0, group=r"^(scene\d+)_", seed=0)
+    return root
+
+
+def tiny_config(root, epochs):
+    path = root / f"tiny{epochs}.yaml"
+    path.write_text(TINY.format(epochs=epochs))
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained(tiny_project):
+    from kerasdet.train import fit
+    return fit(load_config(tiny_config(tiny_project, 14)), out=tiny_project / "run", quiet=True)

@@ -14,8 +14,8 @@ from kerasdet.models.detector import count_params
 def test_each_backbone_builds_and_predicts(backbone, alpha):
     model = build_detector(ModelConfig(backbone=backbone, alpha=alpha, input_size=96, weights="none"), 3)
     points, _ = anchor_points(96)
-    out = model(np.zeros((2, 96, 96, 3), np.float32))
-    assert out.shape == (2, len(points), 4 * REG_MAX + 3)
+    box_logits, class_logits = model(np.zeros((2, 96, 96, 3), np.float32))
+    assert box_logits.shape == (2, len(points), 4 * REG_MAX) and class_logits.shape == (2, len(points), 3)
 
 
 def test_mobilenet_v2_full_width_stays_under_5m_parameters():

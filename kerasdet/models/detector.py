@@ -1,6 +1,7 @@
 """The detector: backbone -> neck -> head as one plain functional Keras model, plus decoding.
 
-The model maps float images in [0, 255] (B, S, S, 3) to raw predictions (B, A, 4 * REG_MAX + C).
+The model maps float images in [0, 255] (B, S, S, 3) to raw predictions: box-bin logits
+(B, A, 4 * REG_MAX) and class logits (B, A, C).
 Keeping it a plain functional model means `.keras` files load without custom objects and the
 TFLite converter sees only standard layers; training and decoding live beside it.
 """
@@ -36,11 +37,19 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
 
 
+def split_predictions(predictions):
+    """(box logits, class logits); also reads checkpoints whose head gave one concatenated tensor."""
+    if isinstance(predictions, (list, tuple)):
+        return predictions
+    return predictions[..., : 4 * REG_MAX], predictions[..., 4 * REG_MAX:]
+
+
 def decode_boxes_and_scores(predictions, input_size: int):
     """Raw predictions -> (boxes (B, A, 4) xyxy pixels of the input, scores (B, A, C))."""
+    box_logits, class_logits = split_predictions(predictions)
     points, strides = anchor_points(input_size)
-    boxes = distances_to_boxes(expected_distances(predictions[..., : 4 * REG_MAX]), points, strides)
-    return boxes, tf.sigmoid(predictions[..., 4 * REG_MAX:])
+    boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
+    return boxes, tf.sigmoid(class_logits)
 
 
 def non_max_suppression(boxes, scores, max_detections: int = 100, iou_threshold: float = 0.6,

@@ -1,5 +1,8 @@
 """YOLOv8-style decoupled head: per level, a box branch (4 x REG_MAX distance bins) and a class
-branch (logits), concatenated over all anchor points into one (B, A, 4 * REG_MAX + C) tensor."""
+branch (logits), each concatenated over all anchor points: (B, A, 4 * REG_MAX) and (B, A, C).
+
+Two outputs, not one: box-bin logits and class logits have different ranges, and int8 export
+gives each tensor one quantization scale; sharing one would cost the class scores precision."""
 from __future__ import annotations
 
 import math
@@ -11,7 +14,7 @@ from .layers import separable_bn
 
 
 def yolo_head(features, num_classes: int, width: int, input_size: int, name: str = "head"):
-    outputs = []
+    box_outputs, class_outputs = [], []
     for level, (feature, stride) in enumerate(zip(features, (8, 16, 32))):
         n = f"{name}_p{level + 3}"
         stem = separable_bn(feature, width, name=f"{n}_stem")  # shared by both branches: cheaper
@@ -25,6 +28,7 @@ def yolo_head(features, num_classes: int, width: int, input_size: int, name: str
         prior = math.log(5 / num_classes / (input_size / stride) ** 2)
         cls = keras.layers.Conv2D(num_classes, 1, name=f"{n}_cls_out",
                                   bias_initializer=keras.initializers.Constant(prior))(cls)
-        out = keras.layers.Concatenate(name=f"{n}_concat")([box, cls])
-        outputs.append(keras.layers.Reshape((-1, 4 * REG_MAX + num_classes), name=f"{n}_flat")(out))
-    return keras.layers.Concatenate(axis=1, name="predictions")(outputs)
+        box_outputs.append(keras.layers.Reshape((-1, 4 * REG_MAX), name=f"{n}_box_flat")(box))
+        class_outputs.append(keras.layers.Reshape((-1, num_classes), name=f"{n}_cls_flat")(cls))
+    return [keras.layers.Concatenate(axis=1, name="box_logits")(box_outputs),
+            keras.layers.Concatenate(axis=1, name="class_logits")(class_outputs)]

@@ -26,8 +26,9 @@ def _distribution_focal_loss(box_logits, target_distances):
 
 
 def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: int):
-    """Returns (total, box, class, dfl), each a scalar."""
-    box_logits, class_logits = predictions[..., : 4 * REG_MAX], predictions[..., 4 * REG_MAX:]
+    """predictions: (box logits (B, A, 4 * REG_MAX), class logits (B, A, C)).
+    Returns (total, box, class, dfl), each a scalar."""
+    box_logits, class_logits = predictions
     pred_boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
     target_boxes, target_scores, foreground = task_aligned_assign(
         ops.sigmoid(class_logits), pred_boxes, points, gt_classes, gt_boxes, num_classes)

@@ -1,0 +1,81 @@
+"""Export to .tflite: builtin ops only, runs in LiteRT, agrees with Keras, keeps accuracy, self-describing."""
+import numpy as np
+import pytest
+
+from kerasdet.data import load_dataset
+from kerasdet.data.images import read_rgb
+from kerasdet.evaluate import evaluate
+from kerasdet.export import export
+from kerasdet.models.tflite_predictor import TFLiteDetector
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    best = trained.run_dir / "best.keras"
+    return {fmt: export(best, fmt, out=out / f"{fmt}.tflite", calib_count=32) for fmt in ("fp32", "fp16", "int8")}
+
+
+def op_names(path):
+    from ai_edge_litert.interpreter import Interpreter
+    interpreter = Interpreter(model_path=str(path))
+    return {op["op_name"] for op in interpreter._get_ops_details()}
+
+
+def iou(a, b):
+    lt, rb = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
+    inter = np.prod(np.clip(rb - lt, 0, None))
+    return inter / (np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter)
+
+
+@pytest.mark.parametrize("fmt", ["fp32", "fp16", "int8"])
+def test_builtin_ops_only_and_labels_inside(exported, fmt):
+    ops = op_names(exported[fmt])
+    assert not any(name.startswith("Flex") or name == "CUSTOM" for name in ops), ops
+    assert "NON_MAX_SUPPRESSION_V4" in ops
+    detector = TFLiteDetector(exported[fmt], num_threads=1)
+    assert detector.class_names == ["heart", "star"]
+    assert detector._input["dtype"] == np.uint8
+
+
+def test_int8_is_integer_where_it_counts(exported):
+    from ai_edge_litert.interpreter import Interpreter
+    interpreter = Interpreter(model_path=str(exported["int8"]))
+    feature_maps = [t for t in interpreter.get_tensor_details() if len(t["shape"]) == 4]
+    int8_maps = [t for t in feature_maps if t["dtype"] == np.int8]
+    assert len(int8_maps) > 0.95 * len(feature_maps)  # convolutions and their activations
+    assert exported["int8"].stat().st_size < 0.5 * exported["fp32"].stat().st_size
+
+
+def test_tflite_and_keras_detections_agree(trained, exported):
+    import keras
+    from kerasdet.models.predictor import KerasPredictor
+    ds = load_dataset(trained.run_dir.parent / "splits" / "val.txt")
+    images = [read_rgb(r.image_path) for r in ds.records]
+    keras_dets = KerasPredictor(keras.saving.load_model(trained.run_dir / "best.keras")).predict(images)
+    tflite = TFLiteDetector(exported["fp32"])
+    matched = total = 0
+    for image, k in zip(images, keras_dets):
+        t = tflite.detect(image)
+        for box, score, cls in zip(k.boxes, k.scores, k.classes):
+            if score < 0.2:
+                continue
+            total += 1
+            same = [iou(box, b) for b, c in zip(t.boxes, t.classes) if c == cls]
+            matched += bool(same) and max(same) > 0.9
+    assert total >= 5 and matched == total
+
+
+def test_int8_accuracy_is_measured_close_to_float(trained, exported):
+    data = trained.run_dir.parent / "splits" / "val.txt"
+    float_map = evaluate(trained.run_dir / "best.keras", data)["map50"]
+    int8_map = evaluate(exported["int8"], data)["map50"]
+    assert float_map > 0.2
+    assert abs(int8_map - float_map) < 0.1, (float_map, int8_map)
+
+
+def test_bad_tflite_file_is_a_clear_error(tmp_path, demo_data):
+    bad = tmp_path / "model.tflite"
+    bad.write_bytes(b"this is not a flatbuffer")
+    with pytest.raises(ValueError, match="model.tflite: not a TFLite model"):
+        evaluate(bad, demo_data)
