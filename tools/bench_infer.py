@@ -1,0 +1,80 @@
+"""Benchmark: single-image latency of a trained detector, Keras vs TFLite fp32 / fp16 / int8.
+
+    python tools/bench_infer.py RUN_DIR/best.keras [--runs 50] [--threads 1 2] [--calib DATA]
+
+Exports the three .tflite formats beside the checkpoint if they are missing, then times one
+320x320 uint8 image end to end inside each model (decoding and NMS included; letterboxing is
+not, it is the same for all): median of --runs after warm-up, for each thread count, all in one
+process so the ratios are side by side. Also prints file sizes.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+
+def median_ms(fn, runs: int) -> float:
+    for _ in range(5):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a .keras checkpoint in a run folder")
+    parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--calib", help="int8 calibration images (default: the run's training data)")
+    args = parser.parse_args()
+
+    import keras
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    from kerasdet.export import export
+    from kerasdet.export.serving import serving_function
+
+    model_path = Path(args.model)
+    files = {}
+    for fmt in ("fp32", "fp16", "int8"):
+        path = model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
+        if not path.exists():
+            export(model_path, fmt, args.calib, path)
+        files[fmt] = path
+    model = keras.saving.load_model(model_path)
+    size = int(model.input_shape[1])
+    image = np.random.default_rng(0).integers(0, 255, (1, size, size, 3), dtype=np.uint8)
+    print(f"{model_path} at {size}x{size}, batch 1, {os.cpu_count()} cores; median of {args.runs} runs")
+    print(f"{'model':<22} {'threads':>7} {'ms':>8} {'FPS':>7} {'MB':>7}")
+    serve = serving_function(model)  # the same graph that is converted, run by TensorFlow
+    tensor = tf.constant(image)
+    ms = median_ms(lambda: serve(tensor), args.runs)
+    print(f"{'keras (tf.function)':<22} {'all':>7} {ms:8.2f} {1000 / ms:7.1f} {model_path.stat().st_size / 1e6:7.2f}")
+    for threads in args.threads:
+        for fmt, path in files.items():
+            interpreter = Interpreter(model_path=str(path), num_threads=threads)
+            interpreter.allocate_tensors()
+            index = interpreter.get_input_details()[0]["index"]
+
+            def run():
+                interpreter.set_tensor(index, image)
+                interpreter.invoke()
+
+            ms = median_ms(run, args.runs)
+            print(f"{'tflite ' + fmt:<22} {threads:>7} {ms:8.2f} {1000 / ms:7.1f} {path.stat().st_size / 1e6:7.2f}")
+
+
+if __name__ == "__main__":
+    main()
