@@ -73,4 +73,5 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
         per_class[name] = {"ap": float(p[p > -1].mean()) if (p > -1).any() else 0.0,
                            "ap50": float(p50[p50 > -1].mean()) if (p50 > -1).any() else 0.0,
                            "boxes": n_boxes[i]}
-    return {**metrics, "per_class": per_class, "summary": out.getvalue().split("\n", 3)[-1].strip()}
+    summary = "\n".join(line for line in out.getvalue().splitlines() if line.startswith(" Average"))
+    return {**metrics, "per_class": per_class, "summary": summary}
