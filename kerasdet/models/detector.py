@@ -52,15 +52,25 @@ def decode_boxes_and_scores(predictions, input_size: int):
     return boxes, tf.sigmoid(class_logits)
 
 
-def non_max_suppression(boxes, scores, max_detections: int = 100, iou_threshold: float = 0.6,
-                        score_threshold: float = 0.001):
-    """Per-class NMS over a batch -> (boxes, scores, classes, counts), padded to max_detections."""
-    yx = tf.gather(boxes, [1, 0, 3, 2], axis=-1)[:, :, None, :]
-    nms = tf.image.combined_non_max_suppression(
-        yx, scores, max_output_size_per_class=max_detections, max_total_size=max_detections,
-        iou_threshold=iou_threshold, score_threshold=score_threshold, clip_boxes=False)
-    xy = tf.gather(nms.nmsed_boxes, [1, 0, 3, 2], axis=-1)
-    return xy, nms.nmsed_scores, nms.nmsed_classes, nms.valid_detections
+def best_class_nms(boxes, scores, max_detections: int = 100, iou_threshold: float = 0.6,
+                   score_threshold: float = 0.001):
+    """One image: each anchor keeps its best class; class-aware NMS in a single builtin op.
+
+    Boxes are offset by class index times a span wider than all boxes together, so boxes of
+    different classes never overlap. `tf.raw_ops.NonMaxSuppressionV4` converts to TFLite's
+    builtin NON_MAX_SUPPRESSION_V4 (KerasCV's NMS needs Flex ops; tf.image's padded NMS becomes
+    a WHILE loop), so the Keras path and the exported file share this exact post-processing.
+    Returns (boxes (K, 4), scores (K,), classes (K,) int32, count), padded to K = max_detections.
+    """
+    best_score = tf.reduce_max(scores, axis=-1)
+    best_class = tf.argmax(scores, axis=-1, output_type=tf.int32)
+    span = tf.reduce_max(boxes) - tf.reduce_min(boxes) + 1.0
+    shifted = boxes + tf.cast(best_class, boxes.dtype)[:, None] * span
+    keep, count = tf.raw_ops.NonMaxSuppressionV4(
+        boxes=tf.gather(shifted, [1, 0, 3, 2], axis=-1), scores=best_score,
+        max_output_size=max_detections, iou_threshold=iou_threshold, score_threshold=score_threshold,
+        pad_to_max_output_size=True)
+    return tf.gather(boxes, keep), tf.gather(best_score, keep), tf.gather(best_class, keep), count
 
 
 def count_params(model: keras.Model) -> int:

@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ..data.letterbox import letterbox
 from ..metrics import Detections
-from .detector import decode_boxes_and_scores, non_max_suppression
+from .detector import best_class_nms, decode_boxes_and_scores
 
 
 class KerasPredictor:
@@ -19,7 +19,9 @@ class KerasPredictor:
         @tf.function(reduce_retracing=True)
         def run(images):
             boxes, scores = decode_boxes_and_scores(model(images, training=False), self.input_size)
-            return non_max_suppression(boxes, scores, max_detections, iou_threshold, score_threshold)
+            return tf.map_fn(
+                lambda x: best_class_nms(x[0], x[1], max_detections, iou_threshold, score_threshold),
+                (boxes, scores), fn_output_signature=(tf.float32, tf.float32, tf.int32, tf.int32))
 
         self._run = run
 
