@@ -48,7 +48,8 @@ class TrainConfig:
     backbone_trainable_fraction: float = 1.0  # after the frozen phase, train this last share of the backbone
     weight_decay: float = 0.0005
     clipnorm: float = 10.0
-    patience: int = 15
+    patience: int = 15  # evaluations without a better best_metric before stopping
+    best_metric: str = "map"  # map (mAP@[.5:.95]) | map50: what best.keras and early stopping follow
     ema: bool = True
     eval_every: int = 1
     seed: int = 0
@@ -91,6 +92,7 @@ class Config:
 _CHOICES = {
     "data.on_error": ("raise", "skip"),
     "model.arch": ("yolov8", "retinanet"),
+    "train.best_metric": ("map", "map50"),
     "model.backbone": ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"),
 }
 _PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights")

@@ -3,7 +3,7 @@
 Recipe for a few hundred images: warm-up then cosine learning rate, global-norm gradient
 clipping, a first phase with the backbone frozen (no gradients through it at all, so it is also
 fast), then the backbone trained at a lower rate; EMA of the weights for evaluation and
-checkpoints; early stopping on validation mAP@[.5:.95]; fixed seeds.
+checkpoints; early stopping on validation mAP (`train.best_metric`); fixed seeds.
 """
 from __future__ import annotations
 
@@ -205,9 +205,9 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
                 ema.swap()
             metrics = _evaluate(predictor, val_images, val_ds.records, class_names)
             row["map50"], row["map"] = metrics["map50"], metrics["map"]
-            improved = metrics["map"] > best
+            improved = metrics[t.best_metric] > best
             if improved:
-                best, best_epoch, stale, best_metrics = metrics["map"], epoch + 1, 0, metrics
+                best, best_epoch, stale, best_metrics = metrics[t.best_metric], epoch + 1, 0, metrics
                 _atomic(model.save, run_dir / "best.keras")
             else:
                 stale += 1
@@ -215,11 +215,11 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
                 ema.swap()
             if not quiet:
                 print(f"  val mAP@0.5 {metrics['map50']:.4f}  mAP@[.5:.95] {metrics['map']:.4f}"
-                      + ("  (best, saved)" if improved else f"  (best {best:.4f} at epoch {best_epoch})"))
+                      + ("  (best, saved)" if improved else f"  (best {t.best_metric} {best:.4f} at epoch {best_epoch})"))
         history.log(row)
         _save_last(run_dir, model, trainer, ema, epoch + 1, best, best_epoch, stale, best_metrics)
         if val_ds is not None and stale >= t.patience:
-            print(f"early stop: no better mAP for {t.patience} evaluations")
+            print(f"early stop: no better {t.best_metric} for {t.patience} evaluations")
             break
     if val_ds is None:  # no validation: the last weights are the best we know
         if ema is not None:
