@@ -46,6 +46,7 @@ def format_report(metrics: dict) -> str:
     lines = [metrics["summary"], "", f"{'class':<20} {'AP50':>7} {'AP':>7} {'boxes':>7}"]
     for name, m in metrics["per_class"].items():
         lines.append(f"{name:<20} {m['ap50']:7.3f} {m['ap']:7.3f} {m['boxes']:7d}")
-    lines.append("conventions: score threshold 0.001, at most 100 detections per image, per-class NMS at "
+    lines.append("conventions: score threshold 0.001, at most 100 detections per image, each anchor keeps its "
+                 "best class, class-aware NMS at "
                  "IoU 0.6, difficult boxes ignored (iscrowd), boxes in original image pixels")
     return "\n".join(lines)
