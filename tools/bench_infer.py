@@ -11,24 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
-
-
-def median_ms(fn, runs: int) -> float:
-    for _ in range(5):
-        fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
+from timing import median_ms  # noqa: E402  (tools/timing.py)
 
 
 def main() -> None:
@@ -60,7 +48,7 @@ def main() -> None:
     print(f"{'model':<22} {'threads':>7} {'ms':>8} {'FPS':>7} {'MB':>7}")
     serve = serving_function(model)  # the same graph that is converted, run by TensorFlow
     tensor = tf.constant(image)
-    ms = median_ms(lambda: serve(tensor), args.runs)
+    ms = median_ms(lambda: serve(tensor), args.runs, warmup=5)
     print(f"{'keras (tf.function)':<22} {'all':>7} {ms:8.2f} {1000 / ms:7.1f} {model_path.stat().st_size / 1e6:7.2f}")
     for threads in args.threads:
         for fmt, path in files.items():
@@ -72,7 +60,7 @@ def main() -> None:
                 interpreter.set_tensor(index, image)
                 interpreter.invoke()
 
-            ms = median_ms(run, args.runs)
+            ms = median_ms(run, args.runs, warmup=5)
             print(f"{'tflite ' + fmt:<22} {threads:>7} {ms:8.2f} {1000 / ms:7.1f} {path.stat().st_size / 1e6:7.2f}")
 
 

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from timing import median_ms  # noqa: E402  (tools/timing.py)
 import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
@@ -27,17 +26,6 @@ from kerasdet.models.yolo_loss import yolo_loss  # noqa: E402
 from kerasdet.train.fit import _Trainer  # noqa: E402
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
-
-
-def median_ms(fn, steps: int) -> float:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -85,11 +73,11 @@ def main() -> None:
                                               trainer.points, trainer.strides, args.classes)[0])
     step = {frozen: (lambda f=frozen: float(trainer.train_step(images, targets, f)[0])) for frozen in (True, False)}
 
-    ms = {"backbone forward": median_ms(lambda: backbone_fwd(), args.steps),
-          "detector forward (training mode)": median_ms(lambda: detector_fwd(), args.steps),
-          "loss (assignment + BCE + CIoU + DFL)": median_ms(lambda: loss_only(), args.steps),
-          "step, backbone frozen": median_ms(step[True], args.steps),
-          "step, backbone trained": median_ms(step[False], args.steps)}
+    ms = {"backbone forward": median_ms(lambda: backbone_fwd(), args.steps, warmup=2),
+          "detector forward (training mode)": median_ms(lambda: detector_fwd(), args.steps, warmup=2),
+          "loss (assignment + BCE + CIoU + DFL)": median_ms(lambda: loss_only(), args.steps, warmup=2),
+          "step, backbone frozen": median_ms(step[True], args.steps, warmup=2),
+          "step, backbone trained": median_ms(step[False], args.steps, warmup=2)}
     print(f"{args.backbone} alpha {args.alpha}, input {args.size}, batch {args.batch}, weights "
           f"{Path(weights).name}, {count_params(model) / 1e6:.2f} M parameters, {os.cpu_count()} cores, "
           f"backbone trainable fraction {args.trainable_fraction}")
