@@ -60,7 +60,7 @@ def _detections_picture(model_path: Path, cfg, out: Path, n: int = 8, score: flo
     from .models.predictor import KerasPredictor
 
     ds = load_dataset(cfg.data.val, cfg.data.classes or None)
-    images = [read_rgb(r.image_path) for r in ds.records[:n]]
+    images = [read_rgb(r.image_path, r.apply_exif) for r in ds.records[:n]]
     detections = KerasPredictor(keras.saving.load_model(model_path)).predict(images)
     size = max(max(im.shape[:2]) for im in images)
     pictures = []

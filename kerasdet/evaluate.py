@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data.dataset import load_dataset
+from .data.dataset import load_dataset, read_class_names
 from .data.images import read_rgb
 from .metrics import coco_evaluate
 
@@ -23,8 +23,7 @@ def load_predictor(model_path: Path):
         model = keras.saving.load_model(model_path)
     except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
         raise ValueError(f"{model_path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
-    names = model_path.parent / "classes.txt"  # a run folder keeps it beside its checkpoints
-    return KerasPredictor(model), names.read_text().split("\n")[:-1] if names.exists() else []
+    return KerasPredictor(model), read_class_names(model_path.parent)
 
 
 def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None = None,

@@ -43,6 +43,23 @@ class DetectionDataset:
         return len(self.records)
 
 
+CLASS_NAMES_FILE = "classes.txt"  # saved in every run folder, read back by evaluate and export
+
+
+def class_names_to_text(names: list[str]) -> str:
+    return "".join(name + "\n" for name in names)
+
+
+def class_names_from_text(text: str) -> list[str]:
+    return text.split("\n")[:-1]
+
+
+def read_class_names(folder: str | Path) -> list[str]:
+    """The class order saved beside a run's checkpoints; [] where there is none."""
+    path = Path(folder) / CLASS_NAMES_FILE
+    return class_names_from_text(path.read_text()) if path.exists() else []
+
+
 def _xml_files_and_image_dirs(source: Path) -> tuple[list[Path], list[Path], list[Path]]:
     """(xml files, folders to look for their images in, images that should have an XML)."""
     if source.is_file():

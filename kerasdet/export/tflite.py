@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from ..data.dataset import load_dataset
+from ..data.dataset import class_names_to_text, load_dataset, read_class_names
 from ..data.images import read_rgb
 from ..data.letterbox import letterbox
 from .serving import serving_function
@@ -77,7 +77,7 @@ def _decoding_tail_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
 def attach_labels(flatbuffer: bytes, class_names: list[str]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("labels.txt", "".join(n + "\n" for n in class_names))
+        z.writestr("labels.txt", class_names_to_text(class_names))
     return flatbuffer + buffer.getvalue()
 
 
@@ -87,8 +87,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     import keras
     model_path = Path(model_path)
     model = keras.saving.load_model(model_path)
-    names_file = model_path.parent / "classes.txt"
-    class_names = names_file.read_text().split("\n")[:-1] if names_file.exists() else []
+    class_names = read_class_names(model_path.parent)
     if calib is None and fmt == "int8":
         config = model_path.parent / "config.yaml"
         if config.exists():  # the run's own training data

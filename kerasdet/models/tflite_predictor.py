@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..data.dataset import class_names_from_text
 from ..data.letterbox import letterbox
 from ..metrics import Detections
 
@@ -15,7 +16,7 @@ def read_labels(path: str | Path) -> list[str]:
     """Class names from the labels.txt that `kerasdet export` appends to the file (zip)."""
     try:
         with zipfile.ZipFile(path) as z:
-            return z.read("labels.txt").decode().split("\n")[:-1]
+            return class_names_from_text(z.read("labels.txt").decode())
     except (zipfile.BadZipFile, KeyError):
         return []
 

@@ -18,7 +18,7 @@ import tensorflow as tf
 from tqdm.auto import tqdm
 
 from ..config import Config, load_config
-from ..data.dataset import load_dataset
+from ..data.dataset import CLASS_NAMES_FILE, class_names_to_text, load_dataset
 from ..data.images import read_rgb
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader
@@ -119,10 +119,6 @@ class _Trainer:
                 v.assign(state[f"{prefix}{i}"])
 
 
-def _evaluate(predictor: KerasPredictor, val_images, val_records, class_names) -> dict:
-    return coco_evaluate(val_records, predictor.predict(val_images), class_names)
-
-
 def fit(config: Config | str | Path, out: str | Path | None = None, resume: str | Path | None = None,
         overrides: list[str] | None = None, quiet: bool = False) -> FitResult:
     """Train from a Config (or a YAML path). `resume=RUN_DIR` continues a killed run."""
@@ -148,7 +144,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
         print(f"data.on_error=skip: {len(skipped)} problem files left out, listed in {run_dir / 'skipped.txt'}")
     if resume is None:
         cfg.save(run_dir / "config.yaml")
-    (run_dir / "classes.txt").write_text("".join(n + "\n" for n in class_names))
+    (run_dir / CLASS_NAMES_FILE).write_text(class_names_to_text(class_names))
 
     loader = SampleLoader(train_ds, cfg.model.input_size, cfg.data.max_boxes, cfg.augment,
                           cache=cfg.data.cache, seed=t.seed)
@@ -203,7 +199,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
         if val_ds is not None and ((epoch + 1) % t.eval_every == 0 or last_epoch):
             if ema is not None:
                 ema.swap()
-            metrics = _evaluate(predictor, val_images, val_ds.records, class_names)
+            metrics = coco_evaluate(val_ds.records, predictor.predict(val_images), class_names)
             row["map50"], row["map"] = metrics["map50"], metrics["map"]
             improved = metrics[t.best_metric] > best
             if improved:
