@@ -10,13 +10,17 @@ from .config import Config, ConfigError, load_config  # noqa: E402
 from .data import DataError, load_dataset  # noqa: E402
 
 __version__ = "0.1.0"
-__all__ = ["Config", "ConfigError", "DataError", "TFLiteDetector", "fit", "load_config", "load_dataset"]
+__all__ = ["Config", "ConfigError", "DataError", "TFLiteDetector", "detect", "export", "fit", "load_config",
+           "load_dataset"]
 
 
 def __getattr__(name):
     if name == "TFLiteDetector":  # lazily: LiteRT loads only when asked for
         from .models.tflite_predictor import TFLiteDetector
         return TFLiteDetector
+    if name == "detect":
+        from .infer import detect
+        return detect
     raise AttributeError(f"module 'kerasdet' has no attribute {name!r}")
 
 

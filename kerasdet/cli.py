@@ -65,16 +65,37 @@ def _cmd_train(args) -> None:
 
 def _cmd_evaluate(args) -> None:
     from .evaluate import evaluate, format_report
-    metrics = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None)
+    from .metrics import public_metrics
+    metrics = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None,
+                       plots=args.plots)
     if args.json:
-        print(json.dumps({k: v for k, v in metrics.items() if k != "summary"}))
+        print(json.dumps(public_metrics(metrics)))
     else:
         print(format_report(metrics))
+        if args.plots:
+            print("plots: " + ", ".join(metrics["_plots"]))
 
 
 def _cmd_export(args) -> None:
     from .export import export
     print(f"wrote {export(args.model, args.format, args.calib, args.out)}")
+
+
+def _cmd_detect(args) -> None:
+    from .infer import detect
+    results = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
+                     conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
+                     overwrite=args.overwrite)
+    boxes = sum(len(r.detections.boxes) for r in results)
+    print(f"{len(results)} images, {boxes} detections with score >= {args.conf}")
+    for label, path in (("CSV", args.csv), ("LabelImg XML", args.voc), ("pictures", args.save_images)):
+        if path:
+            print(f"{label}: {path}")
+
+
+def _cmd_convert(args) -> None:
+    from .data.formats import convert
+    print(convert(args.source, args.out, args.to, args.images, args.classes.split(",") if args.classes else None))
 
 
 def _cmd_demo(args) -> None:
@@ -101,10 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")
-    p.add_argument("model", help="a .keras checkpoint (classes.txt beside it gives the class order)")
+    p.add_argument("model", help="a .keras checkpoint (classes.txt beside it gives the class order) or .tflite")
     p.add_argument("data")
     p.add_argument("--classes", help="comma-separated class names, if no classes.txt is beside the model")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix and a grid of "
+                                                  "ground truth | prediction pictures here")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside")
@@ -113,6 +136,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calib", help="images for int8 calibration (default: the run's training data)")
     p.add_argument("--out", help="output path (default: beside the model)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures")
+    p.add_argument("model", help="a .tflite or .keras model")
+    p.add_argument("source", help="an image, a folder of images, or a .txt list of images")
+    p.add_argument("--csv", help="write filename,width,height,class,score,xmin,ymin,xmax,ymax rows here")
+    p.add_argument("--voc", metavar="OUT_DIR", help="write one LabelImg XML per image here, to correct in LabelImg")
+    p.add_argument("--save-images", metavar="DIR", help="save pictures with the boxes drawn")
+    p.add_argument("--conf", type=float, default=0.25, help="lowest score kept")
+    p.add_argument("--iou", type=float, default=0.6, help="NMS IoU (the model's own is 0.6; lower is stricter)")
+    p.add_argument("--max-det", type=int, default=100)
+    p.add_argument("--threads", type=int, help="LiteRT threads")
+    p.add_argument("--overwrite", action="store_true", help="let --voc replace existing XML files")
+    p.set_defaults(func=_cmd_detect)
+
+    p = sub.add_parser("convert", help="LabelImg XML <-> CSV, COCO JSON, Cloud Annotations; label_map.pbtxt "
+                                       "<-> class names")
+    p.add_argument("source", help="XML folder or list, .csv, COCO .json, _annotations.json, .pbtxt, classes .txt")
+    p.add_argument("out", help="a folder (XML), .csv, .json (COCO; _annotations.json: Cloud Annotations), "
+                               ".pbtxt, or .txt (class names)")
+    p.add_argument("--to", choices=("voc", "csv", "coco", "cloud", "pbtxt", "classes"),
+                   help="output format, when OUT's name does not say")
+    p.add_argument("--images", help="folder of the images a .csv / .json refers to (default: its own folder)")
+    p.add_argument("--classes", help="comma-separated class order (default: sorted names)")
+    p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
     p.add_argument("out")

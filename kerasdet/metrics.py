@@ -74,4 +74,45 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
                            "ap50": float(p50[p50 > -1].mean()) if (p50 > -1).any() else 0.0,
                            "boxes": n_boxes[i]}
     summary = "\n".join(line for line in out.getvalue().splitlines() if line.startswith(" Average"))
-    return {**metrics, "per_class": per_class, "summary": summary}
+    # precision at the 101 recall points, IoU 0.5, all sizes, 100 detections: for PR-curve plots
+    curves = {name: np.where(precision[0, :, i, 0, -1] > -1, precision[0, :, i, 0, -1], np.nan).tolist()
+              for i, name in enumerate(class_names)}
+    return {**metrics, "per_class": per_class, "summary": summary, "_pr_curves_50": curves}
+
+
+def public_metrics(metrics: dict) -> dict:
+    """The figures, without the printed summary and the plotting data ("_" keys): for JSON files."""
+    return {k: v for k, v in metrics.items() if k != "summary" and not k.startswith("_")}
+
+
+def _box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
+def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n_classes: int,
+                     score_threshold: float = 0.25, iou_threshold: float = 0.5) -> np.ndarray:
+    """(n+1, n+1) counts, rows predicted class, columns true class; the last row / column is background
+    (a missed box / a false detection). Boxes pair up by IoU regardless of class, best IoU first."""
+    matrix = np.zeros((n_classes + 1, n_classes + 1), np.int64)
+    for r, d in zip(records, detections):
+        keep = d.scores >= score_threshold
+        boxes, classes = d.boxes[keep], d.classes[keep]
+        ious = _box_iou_matrix(boxes, r.boxes) if len(boxes) and len(r.boxes) else np.zeros((len(boxes),
+                                                                                              len(r.boxes)))
+        pred_used, true_used = set(), set()
+        for p, t in zip(*np.unravel_index(np.argsort(-ious, axis=None), ious.shape)):
+            if ious[p, t] < iou_threshold:
+                break
+            if p not in pred_used and t not in true_used:
+                pred_used.add(p), true_used.add(t)
+                matrix[classes[p], r.labels[t]] += 1
+        for p in set(range(len(boxes))) - pred_used:
+            matrix[classes[p], n_classes] += 1
+        for t in set(range(len(r.boxes))) - true_used:
+            if not r.difficult[t]:  # as in the COCO figures: a missed difficult box is no miss
+                matrix[n_classes, r.labels[t]] += 1
+    return matrix

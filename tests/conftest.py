@@ -81,3 +81,12 @@ def tiny_config(root, epochs):
 def trained(tiny_project):
     from kerasdet.train import fit
     return fit(load_config(tiny_config(tiny_project, 14)), out=tiny_project / "run", quiet=True)
+
+
+@pytest.fixture(scope="session")
+def exported(trained, tmp_path_factory):
+    """The tiny trained model as fp32, fp16 and int8 .tflite files."""
+    from kerasdet.export import export
+    out = tmp_path_factory.mktemp("export")
+    best = trained.run_dir / "best.keras"
+    return {fmt: export(best, fmt, out=out / f"{fmt}.tflite", calib_count=32) for fmt in ("fp32", "fp16", "int8")}

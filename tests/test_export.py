@@ -9,13 +9,6 @@ from kerasdet.export import export
 from kerasdet.models.tflite_predictor import TFLiteDetector
 
 
-@pytest.fixture(scope="module")
-def exported(trained, tmp_path_factory):
-    out = tmp_path_factory.mktemp("export")
-    best = trained.run_dir / "best.keras"
-    return {fmt: export(best, fmt, out=out / f"{fmt}.tflite", calib_count=32) for fmt in ("fp32", "fp16", "int8")}
-
-
 def op_names(path):
     from ai_edge_litert.interpreter import Interpreter
     interpreter = Interpreter(model_path=str(path))
@@ -82,3 +75,18 @@ def test_bad_tflite_file_is_a_clear_error(tmp_path, demo_data):
     bad.write_bytes(b"this is not a flatbuffer")
     with pytest.raises(ValueError, match="model.tflite: not a TFLite model"):
         evaluate(bad, demo_data)
+
+
+def test_evaluate_plots_and_json_from_the_int8_file(trained, exported, tmp_path, capsys):
+    import json
+
+    from kerasdet.cli import main
+    data = trained.run_dir.parent / "splits" / "val.txt"
+    assert main(["evaluate", str(exported["int8"]), str(data), "--plots", str(tmp_path / "plots")]) == 0
+    assert "plots: " in capsys.readouterr().out
+    for name in ("pr_curves.png", "confusion_matrix.png", "val_grid.png"):
+        assert (tmp_path / "plots" / name).stat().st_size > 5000, name
+    assert main(["evaluate", str(exported["int8"]), str(data), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {"map", "map50", "map75", "per_class"} <= set(report) and not any(k.startswith("_") for k in report)
+    assert set(report["per_class"]["heart"]) == {"ap", "ap50", "boxes"}

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from kerasdet.data.dataset import ImageRecord
-from kerasdet.metrics import Detections, coco_evaluate
+from kerasdet.metrics import Detections, coco_evaluate, confusion_matrix
 
 
 def record(boxes, labels, difficult=None):
@@ -47,3 +47,28 @@ def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match="broken.keras: not a loadable Keras model"):
         evaluate(tmp_path / "broken.keras", demo_data)
+
+
+def test_confusion_matrix_counts_hits_confusions_misses_and_false_detections():
+    r = record([[10, 10, 60, 50], [100, 20, 180, 90], [5, 60, 40, 95]], [0, 1, 1])
+    d = Detections(np.array([[11, 10, 60, 50], [100, 22, 178, 90], [150, 0, 199, 10], [5, 60, 40, 95]], np.float32),
+                   np.array([0.9, 0.8, 0.7, 0.1]), np.array([0, 0, 1, 1]))
+    m = confusion_matrix([r], [d], n_classes=2, score_threshold=0.25)
+    # rows predicted (a, b, background), columns true (a, b, background)
+    assert m.tolist() == [[1, 1, 0],   # a found; b taken for a
+                          [0, 0, 1],   # b detected where nothing is
+                          [0, 1, 0]]   # the third box (its detection scores 0.1) missed
+
+
+def test_pr_curves_are_the_librarys_precision(tmp_path):
+    records = [record([[10, 10, 60, 50]], [0]), record([[10, 10, 60, 50]], [0])]
+    dets = [Detections(records[0].boxes, np.array([0.9]), records[0].labels),
+            Detections(np.array([[120, 10, 190, 90]], np.float32), np.array([0.8]), np.array([0]))]
+    m = coco_evaluate(records, dets, ["a"])
+    curve = np.array(m["_pr_curves_50"]["a"])
+    # half the boxes found, by the best-scoring detection: precision 1 up to recall 0.5, 0 after
+    assert curve[:51] == pytest.approx(1.0) and curve[51:] == pytest.approx(0.0)
+    assert m["map50"] == pytest.approx(curve.mean(), abs=1e-6)
+    from kerasdet.evaluation_plots import plot_pr_curves
+    plot_pr_curves(m, tmp_path / "pr.png")
+    assert (tmp_path / "pr.png").stat().st_size > 1000

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from kerasdet.config import ModelConfig
-from kerasdet.models import WeightsError, build_detector
+from kerasdet.models.backbones import WeightsError
+from kerasdet.models.detector import build_detector
 from kerasdet.models.assigner import task_aligned_assign
 from kerasdet.models.box_coding import (REG_MAX, anchor_points, boxes_to_distances, distances_to_boxes)
 from kerasdet.models.detector import count_params

@@ -86,7 +86,8 @@ def _xml_for_image(image: Path) -> Path:
 
 
 def _find_image(ann: VocAnnotation, image_dirs: list[Path]) -> Path | None:
-    """LabelImg's <path> is often absolute on another machine: match <filename>, then the XML's stem."""
+    """LabelImg's <path> is often absolute on another machine: match <filename>, then the XML's stem
+    in the usual folders; last, <path> itself where it exists here (XML saved in another folder)."""
     dirs = image_dirs + [ann.xml_path.parent, ann.xml_path.parent.parent / "images"]
     names = [n for n in (ann.filename, re.split(r"[\\/]", ann.path)[-1] if ann.path else "") if n]
     for folder in dirs:
@@ -97,6 +98,8 @@ def _find_image(ann: VocAnnotation, image_dirs: list[Path]) -> Path | None:
             for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
                 if (folder / (stem + suffix)).is_file():
                     return folder / (stem + suffix)
+    if ann.path and Path(ann.path).is_absolute() and Path(ann.path).is_file():  # XML saved elsewhere
+        return Path(ann.path)
     return None
 
 

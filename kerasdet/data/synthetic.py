@@ -91,3 +91,38 @@ def make_demo_dataset(out: str | Path, n: int = 300, seed: int = 0, size: tuple[
                     [cv2.IMWRITE_JPEG_QUALITY, 90])
         write_voc_xml(out / f"{name}.xml", f"{name}.jpg", size[0], size[1], objects)
     return out
+
+
+def make_demo_video(path: str | Path, frames: int = 90, size: tuple[int, int] = (640, 480), fps: float = 30.0,
+                    objects: int = 3, seed: int = 0, object_size: tuple[float, float] = (0.1, 0.18),
+                    ) -> list[list[tuple[str, tuple[float, ...]]]]:
+    """Hearts and stars drifting over one background, as an .mp4 (for detect_cam and its benchmark).
+
+    Returns each frame's labelled objects [(class, (xmin, ymin, xmax, ymax))].
+    """
+    rng = np.random.default_rng(seed)
+    w, h = size
+    background = _background(rng, w, h)
+    kinds = [DEMO_CLASSES[i % 2] for i in range(objects)]
+    radii = rng.uniform(*object_size, objects) * h  # radius / height; 0.1-0.18 as in the demo pictures
+    centers = np.stack([rng.uniform(radii, w - radii), rng.uniform(radii, h - radii)], 1)
+    velocity = rng.uniform(-1, 1, (objects, 2)) * h / 60
+    colors = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(objects)]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    if not writer.isOpened():
+        raise OSError(f"{path}: cannot write a video here")
+    truth = []
+    for index in range(frames):
+        img, labelled = background.copy(), []
+        for kind, r, (cx, cy), color in zip(kinds, radii, centers, colors):
+            pts = _heart(cx, cy, r) if kind == "heart" else _star(cx, cy, r, index * 0.05)
+            cv2.fillPoly(img, [np.round(pts).astype(np.int32)], color, cv2.LINE_AA)
+            box = (pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+            labelled.append((kind, tuple(float(np.clip(v, 0, lim)) for v, lim in zip(box, (w, h, w, h)))))
+        writer.write(cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+        truth.append(labelled)
+        centers += velocity  # bounce off the borders
+        bounced = (centers < radii[:, None]) | (centers > np.array([w, h]) - radii[:, None])
+        velocity[bounced] *= -1
+    writer.release()
+    return truth

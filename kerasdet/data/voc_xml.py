@@ -112,12 +112,16 @@ def read_voc_xml(xml_path: str | Path) -> tuple[VocAnnotation | None, list[DataP
 
 
 def write_voc_xml(xml_path: str | Path, image_filename: str, width: int, height: int,
-                  objects: list[tuple[str, tuple[float, float, float, float]]]) -> None:
-    """Write a LabelImg-compatible annotation (used by the demo data and pre-annotation)."""
+                  objects: list[tuple[str, tuple[float, float, float, float]]],
+                  image_path: str | None = None) -> None:
+    """Write a LabelImg-compatible annotation (demo data, pre-annotation, converters).
+
+    `image_path` (default: the file name) is where the image is, for XML saved in another folder.
+    """
     root = ET.Element("annotation")
     ET.SubElement(root, "folder").text = Path(xml_path).parent.name
     ET.SubElement(root, "filename").text = image_filename
-    ET.SubElement(root, "path").text = image_filename
+    ET.SubElement(root, "path").text = image_path or image_filename
     ET.SubElement(ET.SubElement(root, "source"), "database").text = "Unknown"
     size = ET.SubElement(root, "size")
     for tag, value in (("width", width), ("height", height), ("depth", 3)):

@@ -1,5 +1,6 @@
-"""Models: MobileNet backbones, a light PAN neck and a YOLOv8-style head, built from the config."""
-from .backbones import WeightsError, build_backbone
-from .detector import best_class_nms, build_detector, decode_boxes_and_scores
+"""Models: MobileNet backbones, a light PAN neck and a YOLOv8-style head, built from the config,
+and the predictors that run a trained one (Keras or TFLite).
 
-__all__ = ["WeightsError", "best_class_nms", "build_backbone", "build_detector", "decode_boxes_and_scores"]
+Nothing is imported here: running a .tflite file must not load TensorFlow (seconds, hundreds of MB).
+Import from the modules: `kerasdet.models.detector.build_detector`, `kerasdet.models.load.load_predictor`.
+"""

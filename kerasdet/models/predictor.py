@@ -25,6 +25,10 @@ class KerasPredictor:
 
         self._run = run
 
+    def detect(self, image: np.ndarray) -> Detections:
+        """One RGB uint8 image of any size -> its detections in its own pixels (as TFLiteDetector)."""
+        return self.predict([image])[0]
+
     def predict(self, images: list[np.ndarray], batch_size: int = 16) -> list[Detections]:
         """RGB uint8 images of any size -> detections in their own pixels."""
         results = []

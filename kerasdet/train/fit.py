@@ -22,7 +22,7 @@ from ..data.dataset import CLASS_NAMES_FILE, class_names_to_text, load_dataset
 from ..data.images import read_rgb
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader
-from ..metrics import coco_evaluate
+from ..metrics import coco_evaluate, public_metrics
 from ..models.box_coding import anchor_points
 from ..models.detector import build_detector
 from ..models.predictor import KerasPredictor
@@ -222,7 +222,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
             ema.swap()
         model.save(run_dir / "best.keras")
     summary = {"run_dir": str(run_dir), "best_epoch": best_epoch,
-               "best": {k: v for k, v in best_metrics.items() if k != "summary"}}
+               "best": public_metrics(best_metrics)}
     (run_dir / "results.json").write_text(json.dumps(summary, indent=2))
     return FitResult(run_dir, best_metrics, history.rows, best_epoch)
 
@@ -248,5 +248,5 @@ def _save_last(run_dir: Path, model, trainer: _Trainer, ema: WeightEMA | None, e
         ema.swap()
     state.update(epoch=np.array(epoch), best=np.array(best), best_epoch=np.array(best_epoch),
                  stale=np.array(stale), best_metrics=np.array(json.dumps(
-                     {k: v for k, v in best_metrics.items() if k != "summary"})))
+                     public_metrics(best_metrics))))
     _atomic(lambda p: np.savez(p, **state), run_dir / STATE_FILE)

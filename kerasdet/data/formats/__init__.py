@@ -1,0 +1,112 @@
+"""`kerasdet convert`: LabelImg XML <-> CSV, COCO JSON, Cloud Annotations; label_map.pbtxt <-> classes.
+
+Every conversion goes through `AnnotatedImage`; reading LabelImg XML uses the checked loader, so a
+bad box or a missing image stops the conversion with the file and line instead of being dropped.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..dataset import class_names_from_text, class_names_to_text
+from ..errors import DataError, DataProblem
+from ..images import IMAGE_SUFFIXES
+from .annotated import AnnotatedImage, class_names_of
+from .cloud_annotations import (is_cloud_annotations, load_json, read_cloud_annotations,
+                                write_cloud_annotations)
+from .coco_json import is_coco, read_coco, write_coco
+from .csv_table import read_csv_table, write_csv_table
+from .label_map import read_label_map, write_label_map
+from .voc import read_voc, write_voc
+
+FORMATS = ("voc", "csv", "coco", "cloud", "pbtxt", "classes")
+
+__all__ = ["FORMATS", "AnnotatedImage", "convert", "detect_format"]
+
+
+def _is_class_list(path: Path) -> bool:
+    """A .txt of class names (classes.txt) rather than a list of image / XML paths."""
+    lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip()]
+    return bool(lines) and not any(Path(ln).suffix.lower() in IMAGE_SUFFIXES + (".xml",) for ln in lines)
+
+
+def detect_format(path: str | Path) -> str:
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if path.is_dir() or (suffix == ".txt" and not _is_class_list(path)):
+        return "voc"
+    if suffix == ".txt":
+        return "classes"
+    if suffix in (".csv", ".pbtxt"):
+        return suffix[1:]
+    if suffix == ".json":
+        data = load_json(path)
+        if is_cloud_annotations(data):
+            return "cloud"
+        if is_coco(data):
+            return "coco"
+        raise ValueError(f"{path}: neither Cloud Annotations nor COCO JSON")
+    raise ValueError(f"{path}: unknown annotation format (a folder or list of LabelImg XML, .csv, .json, "
+                     f".pbtxt, or a classes .txt)")
+
+
+def _output_format(out: Path) -> str:
+    suffix = out.suffix.lower()
+    if suffix == ".json":
+        return "cloud" if out.name == "_annotations.json" else "coco"
+    return {".csv": "csv", ".pbtxt": "pbtxt", ".txt": "classes", "": "voc"}.get(suffix, "voc")
+
+
+def convert(source: str | Path, out: str | Path, to: str | None = None, images: str | Path | None = None,
+            classes: list[str] | None = None) -> str:
+    """Convert `source` (format from its content) to `out` (format `to`, or from its name:
+    a folder -> LabelImg XML, .csv, _annotations.json -> Cloud Annotations, other .json -> COCO,
+    .pbtxt -> label map, .txt -> class names). Returns a one-line summary."""
+    source, out = Path(source), Path(out)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such file or folder")
+    src, dst = detect_format(source), to or _output_format(out)
+    if dst not in FORMATS:
+        raise ValueError(f"--to {dst!r}: choose one of {', '.join(FORMATS)}")
+
+    if src in ("pbtxt", "classes") or dst in ("pbtxt", "classes"):
+        names = _class_names(src, source, images, classes)
+        if dst == "pbtxt":
+            write_label_map(names, out)
+        elif dst == "classes":
+            out.write_text(class_names_to_text(names))
+        else:
+            raise ValueError(f"{source}: a class list converts only to .pbtxt or a classes .txt")
+        return f"{len(names)} classes -> {out}"
+
+    items, names = _read(src, source, images, classes)
+    if dst == "voc":
+        missing = [DataProblem(str(source), f"image not found: {item.image} (give the images folder: --images)")
+                   for item in items if not item.image.is_file()]
+        if missing:
+            raise DataError(missing)
+        write_voc(items, out)
+    elif dst == "csv":
+        write_csv_table(items, out)
+    elif dst == "coco":
+        write_coco(items, names or class_names_of(items), out)
+    else:
+        write_cloud_annotations(items, out)
+    boxes = sum(len(item.objects) for item in items)
+    return f"{len(items)} images, {boxes} boxes: {src} {source} -> {dst} {out}"
+
+
+def _read(fmt: str, source: Path, images, classes=None) -> tuple[list[AnnotatedImage], list[str]]:
+    if fmt == "voc":
+        return read_voc(source, classes)
+    if fmt == "coco":
+        return read_coco(source, images)
+    items = read_csv_table(source, images) if fmt == "csv" else read_cloud_annotations(source, images)
+    return items, class_names_of(items)
+
+
+def _class_names(fmt: str, source: Path, images, classes) -> list[str]:
+    if fmt == "pbtxt":
+        return read_label_map(source)
+    if fmt == "classes":
+        return class_names_from_text(source.read_text().strip() + "\n")
+    return classes or _read(fmt, source, images)[1]

@@ -1,0 +1,89 @@
+"""`kerasdet detect MODEL SOURCE`: detections on a batch of images, as CSV, LabelImg XML, pictures.
+
+`--voc` closes the labelling loop: detections become one LabelImg XML per image, the user only
+corrects them in LabelImg, and trains again on more data for less work.
+"""
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ..data.images import read_rgb
+from ..data.voc_xml import write_voc_xml
+from ..draw import draw_boxes, save_rgb
+from ..metrics import Detections
+from ..models.load import load_predictor
+from .select import MODEL_NMS_IOU, select_detections
+from .sources import image_paths
+
+CSV_COLUMNS = ["filename", "width", "height", "class", "score", "xmin", "ymin", "xmax", "ymax"]
+
+
+@dataclass
+class ImageDetections:
+    path: Path
+    width: int
+    height: int
+    detections: Detections
+
+
+def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
+    """Whole pixels inside the image, at least one pixel wide and high (as LabelImg stores them)."""
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    x1, y1 = min(max(x1, 0), width - 1), min(max(y1, 0), height - 1)
+    return x1, y1, min(max(x2, x1 + 1), width), min(max(y2, y1 + 1), height)
+
+
+def _check_no_overwrite(paths: list[Path], voc_dir: Path) -> None:
+    existing = [voc_dir / (p.stem + ".xml") for p in paths if (voc_dir / (p.stem + ".xml")).exists()]
+    if existing:
+        raise FileExistsError(f"{voc_dir}: {len(existing)} annotation(s) already there, e.g. {existing[0].name}; "
+                              "pre-annotations would overwrite labels (pass overwrite=True / --overwrite)")
+
+
+def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
+           voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = 0.25,
+           iou: float = MODEL_NMS_IOU, max_det: int = 100, num_threads: int | None = None,
+           overwrite: bool = False, progress: bool = True) -> list[ImageDetections]:
+    """Run a `.keras` or `.tflite` model on an image, a folder or a .txt list of images."""
+    predictor, class_names = load_predictor(model, num_threads=num_threads)
+    paths = image_paths(source)
+    outputs = [Path(p) for p in (voc_dir, images_dir) if p]
+    if voc_dir and not overwrite:
+        _check_no_overwrite(paths, Path(voc_dir))
+    for folder in outputs:
+        folder.mkdir(parents=True, exist_ok=True)
+    names = lambda c: class_names[c] if c < len(class_names) else str(c)  # noqa: E731
+    results = []
+    for path in tqdm(paths, desc="detect", unit="image", disable=not progress):
+        image = read_rgb(path)
+        height, width = image.shape[:2]
+        d = select_detections(predictor.detect(image), conf, iou, max_det)
+        results.append(ImageDetections(path, width, height, d))
+        if voc_dir:
+            objects = [(names(int(c)), pixel_box(b, width, height)) for b, c in zip(d.boxes, d.classes)]
+            write_voc_xml(Path(voc_dir) / (path.stem + ".xml"), path.name, width, height, objects,
+                          image_path=str(path.resolve()))
+        if images_dir:
+            save_rgb(Path(images_dir) / (path.stem + ".jpg"),
+                     draw_boxes(image, d.boxes, d.classes, class_names, d.scores))
+    if csv_path:
+        write_detections_csv(csv_path, results, class_names)
+    return results
+
+
+def write_detections_csv(path: str | Path, results: list[ImageDetections], class_names: list[str]) -> None:
+    """One row per box, in image pixels: the TF Object Detection API's CSV with a score column."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(CSV_COLUMNS)
+        for r in results:
+            d = r.detections
+            for box, score, cls in zip(d.boxes, d.scores, d.classes):
+                name = class_names[cls] if cls < len(class_names) else str(cls)
+                writer.writerow([r.path.name, r.width, r.height, name, f"{float(score):.4f}",
+                                 *pixel_box(box, r.width, r.height)])
