@@ -90,3 +90,32 @@ def test_evaluate_plots_and_json_from_the_int8_file(trained, exported, tmp_path,
     report = json.loads(capsys.readouterr().out)
     assert {"map", "map50", "map75", "per_class"} <= set(report) and not any(k.startswith("_") for k in report)
     assert set(report["per_class"]["heart"]) == {"ap", "ap50", "boxes"}
+
+
+def test_compacting_the_flatbuffer_changes_no_output(trained, demo_data):
+    import keras
+
+    from ai_edge_litert.interpreter import Interpreter
+    from kerasdet.data.letterbox import letterbox
+    from kerasdet.export.compact import compact_flatbuffer
+    from kerasdet.export.tflite import convert
+
+    raw = convert(keras.saving.load_model(trained.run_dir / "best.keras"), "fp32")
+    small = compact_flatbuffer(raw)
+    assert len(small) < len(raw)
+    images = [letterbox(read_rgb(r.image_path), 96)[0] for r in load_dataset(demo_data).records[:4]]
+
+    def outputs(content):
+        interpreter = Interpreter(model_content=content)
+        interpreter.allocate_tensors()
+        results = []
+        for image in images:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image[None])
+            interpreter.invoke()
+            results.append([interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()])
+        return results, [d["name"] for d in interpreter.get_output_details()]
+
+    (before, names_before), (after, names_after) = outputs(raw), outputs(small)
+    assert names_before == names_after
+    for a, b in zip(before, after):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))

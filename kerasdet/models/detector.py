@@ -1,7 +1,9 @@
 """The detector: backbone -> neck -> head as one plain functional Keras model, plus decoding.
 
-The model maps float images in [0, 255] (B, S, S, 3) to raw predictions: box-bin logits
-(B, A, 4 * REG_MAX) and class logits (B, A, C).
+The model maps float images in [0, 255] (B, S, S, 3) to raw predictions: box outputs and class
+logits (B, A, C). YOLOv8 (head.py): box-bin logits (B, A, 4 * REG_MAX) at A anchor points.
+RetinaNet (retinanet_head.py): box deltas (B, A, 4) at A = 9 anchors per location.
+Both share the MobileNet backbone and the PAN neck.
 Keeping it a plain functional model means `.keras` files load without custom objects and the
 TFLite converter sees only standard layers; training and decoding live beside it.
 """
@@ -14,8 +16,15 @@ import tensorflow as tf
 from ..config import ModelConfig
 from .backbones import build_backbone
 from .box_coding import REG_MAX, anchor_points, distances_to_boxes, expected_distances
+from .anchor_generator import retinanet_anchors
 from .head import yolo_head
 from .neck import pan_fpn
+from .retinanet_box_coding import decode_deltas
+from .retinanet_head import retinanet_head
+from .retinanet_loss import retinanet_loss
+from .yolo_loss import yolo_loss
+
+ARCHS = ("yolov8", "retinanet")
 
 
 def neck_width(alpha: float) -> int:
@@ -23,8 +32,8 @@ def neck_width(alpha: float) -> int:
 
 
 def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
-    if cfg.arch != "yolov8":
-        raise NotImplementedError(f"model.arch: {cfg.arch!r} is not implemented yet; use yolov8")
+    if cfg.arch not in ARCHS:
+        raise ValueError(f"model.arch: {cfg.arch!r} is not one of {', '.join(ARCHS)}")
     if cfg.input_size % 32:
         raise ValueError(f"model.input_size must be a multiple of 32, got {cfg.input_size}")
     backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
@@ -33,23 +42,45 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     # even once the backbone is unfrozen: batches of 16 small images would only blur them.
     features = backbone(images, training=False) if cfg.weights != "none" else backbone(images)
     width = neck_width(cfg.alpha)
-    predictions = yolo_head(pan_fpn(features, width), num_classes, width, cfg.input_size)
+    pyramid = pan_fpn(features, width)
+    if cfg.arch == "retinanet":
+        predictions = retinanet_head(pyramid, num_classes, width)
+    else:
+        predictions = yolo_head(pyramid, num_classes, width, cfg.input_size)
     return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
 
 
 def split_predictions(predictions):
-    """(box logits, class logits); also reads checkpoints whose head gave one concatenated tensor."""
+    """(box outputs, class logits); also reads checkpoints whose head gave one concatenated tensor."""
     if isinstance(predictions, (list, tuple)):
         return predictions
     return predictions[..., : 4 * REG_MAX], predictions[..., 4 * REG_MAX:]
 
 
 def decode_boxes_and_scores(predictions, input_size: int):
-    """Raw predictions -> (boxes (B, A, 4) xyxy pixels of the input, scores (B, A, C))."""
-    box_logits, class_logits = split_predictions(predictions)
-    points, strides = anchor_points(input_size)
-    boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
+    """Raw predictions -> (boxes (B, A, 4) xyxy pixels of the input, scores (B, A, C)).
+
+    The box output tells the architecture: 4 deltas per anchor (RetinaNet) or 4 x REG_MAX
+    distance bins per anchor point (YOLOv8)."""
+    box_outputs, class_logits = split_predictions(predictions)
+    if box_outputs.shape[-1] == 4:
+        boxes = decode_deltas(box_outputs, retinanet_anchors(input_size))
+    else:
+        points, strides = anchor_points(input_size)
+        boxes = distances_to_boxes(expected_distances(box_outputs), points, strides)
     return boxes, tf.sigmoid(class_logits)
+
+
+def detection_loss(arch: str, input_size: int, num_classes: int):
+    """loss(predictions, gt_boxes, gt_classes) -> (total, box, class, dfl) for the architecture
+    (RetinaNet has no DFL term: its fourth value is 0)."""
+    if arch == "retinanet":
+        anchors = tf.constant(retinanet_anchors(input_size))
+        return lambda predictions, boxes, classes: retinanet_loss(predictions, boxes, classes, anchors,
+                                                                  num_classes)
+    points, strides = (tf.constant(a) for a in anchor_points(input_size))
+    return lambda predictions, boxes, classes: yolo_loss(predictions, boxes, classes, points, strides,
+                                                         num_classes)
 
 
 def best_class_nms(boxes, scores, max_detections: int = 100, iou_threshold: float = 0.6,

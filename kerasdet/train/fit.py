@@ -23,10 +23,8 @@ from ..data.images import read_rgb
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader
 from ..metrics import coco_evaluate, public_metrics
-from ..models.box_coding import anchor_points
-from ..models.detector import build_detector
+from ..models.detector import build_detector, detection_loss
 from ..models.predictor import KerasPredictor
-from ..models.yolo_loss import yolo_loss
 from .ema import WeightEMA
 from .history import RunHistory
 from .schedule import WarmupCosine
@@ -80,8 +78,7 @@ class _Trainer:
             weight_decay=t.weight_decay, beta_1=0.9)
         self.head_opt.build(self.head_vars)
         self.backbone_opt.build(self.backbone_vars)
-        points, strides = anchor_points(cfg.model.input_size)
-        self.points, self.strides = tf.constant(points), tf.constant(strides)
+        self.loss = detection_loss(cfg.model.arch, cfg.model.input_size, self.num_classes)
         self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
 
     def _make_step(self, backbone_frozen: bool):
@@ -92,8 +89,7 @@ class _Trainer:
         def step(images, boxes, classes):
             with tf.GradientTape() as tape:
                 predictions = self.model(tf.cast(images, tf.float32), training=True)
-                total, box, cls, dfl = yolo_loss(predictions, boxes, classes, self.points, self.strides,
-                                                 self.num_classes)
+                total, box, cls, dfl = self.loss(predictions, boxes, classes)
             grads = tape.gradient(total, variables)
             grads, _ = tf.clip_by_global_norm(grads, self.cfg.train.clipnorm)
             self.head_opt.apply_gradients(zip(grads[:n_head], self.head_vars))

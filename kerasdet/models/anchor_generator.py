@@ -1,0 +1,30 @@
+"""RetinaNet anchors: at strides 8/16/32, 3 scales x 3 aspect ratios per location.
+
+Base size 4 x stride, scales 2^(0, 1/3, 2/3), ratios (h/w) 0.5, 1, 2, as in RetinaNet
+(arXiv 1708.02002) and keras-hub; at input 320 that covers boxes of about 20 to 260 pixels.
+Order: level, then row-major location, then anchor type, matching retinanet_head's reshape.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .box_coding import STRIDES
+
+SCALES = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
+ASPECT_RATIOS = (0.5, 1.0, 2.0)
+ANCHORS_PER_LOCATION = len(SCALES) * len(ASPECT_RATIOS)
+
+
+def retinanet_anchors(input_size: int, strides=STRIDES, base_scale: float = 4.0) -> np.ndarray:
+    """(N, 4) anchors, xyxy pixels of the model input."""
+    anchors = []
+    for stride in strides:
+        sizes = [(base_scale * stride * s / np.sqrt(r), base_scale * stride * s * np.sqrt(r))
+                 for r in ASPECT_RATIOS for s in SCALES]  # (width, height)
+        n = input_size // stride
+        ys, xs = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        centres = (np.stack([xs.ravel(), ys.ravel()], 1) + 0.5) * stride  # (n*n, 2)
+        wh = np.array(sizes)  # (9, 2)
+        level = np.concatenate([centres[:, None] - wh[None] / 2, centres[:, None] + wh[None] / 2], -1)
+        anchors.append(level.reshape(-1, 4))
+    return np.concatenate(anchors).astype("float32")
