@@ -15,6 +15,7 @@ import os
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our one error line, not OpenCV's three
 
 DEFAULT_MODEL = "runs/demo/train/best_int8.tflite"  # what `kerasdet demo` leaves behind
 

@@ -5,7 +5,7 @@ training images letterboxed exactly as in training. The whole network is int8; t
 tail after it (softmax over box bins, expectation, pixel coordinates, NMS) stays float: quantized,
 it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.4 and 1.7.
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
-(export/compact.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
+(export/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 Class names travel inside the file: a zip with `labels.txt` appended to the flatbuffer, the
 TFLite "associated files" convention (flatbuffer readers ignore trailing bytes).
 """
@@ -21,7 +21,7 @@ import tensorflow as tf
 from ..data.dataset import class_names_to_text, load_dataset, read_class_names
 from ..data.images import read_rgb
 from ..data.letterbox import letterbox
-from .compact import compact_flatbuffer
+from .flatbuffer import compact_flatbuffer, op_output_names
 from .serving import serving_function
 
 FORMATS = ("int8", "fp16", "fp32")
@@ -70,11 +70,7 @@ def convert(model, fmt: str, calib_data: str | Path | None = None, calib_count: 
 
 def _decoding_tail_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
     """Names of the ops after the Keras model (decoding and NMS): all outside its name scope."""
-    from ai_edge_litert.interpreter import Interpreter
-    interpreter = Interpreter(model_content=float_flatbuffer)
-    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
-    return sorted({names[i] for op in interpreter._get_ops_details() for i in op["outputs"]
-                   if not names[i].startswith(model_name)})
+    return sorted({name for name in op_output_names(float_flatbuffer) if not name.startswith(model_name)})
 
 
 def attach_labels(flatbuffer: bytes, class_names: list[str]) -> bytes:

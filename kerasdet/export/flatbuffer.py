@@ -1,11 +1,13 @@
-"""Make a .tflite flatbuffer smaller without changing a single output value.
+"""Reading and rewriting .tflite flatbuffers with the schema module TensorFlow ships for its own
+flatbuffer tools (no private interpreter methods).
+
+`compact_flatbuffer` makes a file smaller without changing a single output value.
 
 Per-channel int8 stores, for every weight and bias tensor, one float scale and one int64 zero
 point per channel (the zero points are all 0 for symmetric weights): on the hands model that is
 19.5 k channels x 2 tensors x 12 bytes = 470 kB, more than a sixth of the file. Flatbuffers may
 point many tables at one vector, so identical vectors are written once. Tensor names (long fused
 op paths, 66 kB) are dropped too, except those of the inputs and outputs.
-The schema module is the one TensorFlow ships for its own flatbuffer tools.
 """
 from __future__ import annotations
 
@@ -35,8 +37,32 @@ class _DeduplicatingBuilder(flatbuffers.Builder):
         return self._written[key]
 
 
+def read_model(data: bytes) -> schema.ModelT:
+    return schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(data), 0))
+
+
+_BUILTIN_NAMES = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+
+def op_names(data: bytes) -> list[str]:
+    """The op of every node, in graph order: builtin names (CONV_2D, ...) or the custom op's name."""
+    model = read_model(data)
+    names = []
+    for op in model.subgraphs[0].operators:
+        code = model.operatorCodes[op.opcodeIndex]
+        builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+        names.append(code.customCode.decode() if code.customCode else _BUILTIN_NAMES[builtin])
+    return names
+
+
+def op_output_names(data: bytes) -> list[str]:
+    """Names of the tensors the ops produce (which TensorFlow op each came from)."""
+    subgraph = read_model(data).subgraphs[0]
+    return [subgraph.tensors[i].name.decode() for op in subgraph.operators for i in op.outputs]
+
+
 def compact_flatbuffer(data: bytes) -> bytes:
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(bytearray(data), 0))
+    model = read_model(data)
     for subgraph in model.subgraphs:
         named = set(subgraph.inputs.tolist()) | set(subgraph.outputs.tolist())
         for i, tensor in enumerate(subgraph.tensors):
