@@ -91,7 +91,8 @@ class AnnotatedWriter:
             self._video.release()
         if self._gif_frames:
             from PIL import Image
-            frames = [Image.fromarray(f) for f in self._gif_frames]
+            # one 32-colour palette per frame, no dithering: a few hundred kB instead of megabytes
+            frames = [Image.fromarray(f).quantize(32, dither=Image.Dither.NONE) for f in self._gif_frames]
             frames[0].save(self.path, save_all=True, append_images=frames[1:], loop=0,
                            duration=int(1000 / self.fps), optimize=True)
 
