@@ -93,6 +93,9 @@ def open_source(spec: str | int | Path):
     return ImageSource(image_paths(path), str(path))
 
 
+READER_THREAD = "kerasdet-frame-reader"
+
+
 class BackgroundReader:
     """Iterate a source's frames, read ahead in a thread. `latest_only`: hand out only the newest
     frame and count the ones skipped (`dropped`); otherwise every frame, in order."""
@@ -105,7 +108,7 @@ class BackgroundReader:
         self._latest_only = latest_only
         self._stop = threading.Event()
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._read, args=(source,), daemon=True)
+        self._thread = threading.Thread(target=self._read, args=(source,), daemon=True, name=READER_THREAD)
         self._thread.start()
 
     def _put(self, item) -> None:
