@@ -1,4 +1,4 @@
-"""Models: MobileNet backbones, a light PAN neck and a YOLOv8-style head, built from the config,
+"""Models: MobileNet backbones, a light PAN neck, YOLOv8-style and RetinaNet heads, built from the config,
 and the predictors that run a trained one (Keras or TFLite).
 
 Nothing is imported here: running a .tflite file must not load TensorFlow (seconds, hundreds of MB).
