@@ -37,46 +37,23 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     best = result.best_metrics
     print(f"[6] validation, best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.3f}, "
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")
-    picture = _detections_picture(result.run_dir / "best.keras", cfg, out / "detections.png")
-    print(f"[7] detections on validation images: {picture}")
     from .evaluate import evaluate
     from .export import export
     int8 = export(result.run_dir / "best.keras", "int8")
-    int8_metrics = evaluate(int8, cfg.data.val)
-    print(f"[8] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
+    int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
+    print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
           f"mAP@0.5 {int8_metrics['map50']:.3f}, mAP@[.5:.95] {int8_metrics['map']:.3f} "
-          f"(float: {best['map50']:.3f}, {best['map']:.3f})")
+          f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    its PR curves, confusion matrix and "
+          f"truth | prediction pictures: {', '.join(int8_metrics['_plots'])}")
     video = out / "demo_video.mp4"
     make_demo_video(video, frames=150)
-    print(f"[9] a synthetic video to try the real-time demo on:\n    python tools/detect_cam.py --model {int8} "
+    print(f"[8] a synthetic video to try the real-time demo on:\n    python tools/detect_cam.py --model {int8} "
           f"--source {video} --headless --save {out / 'demo_annotated.mp4'}\n    (or --source 0 for a webcam, "
           f"with an OpenCV build that has windows)")
     summary = {"data": str(data), "config": str(out / "config.yaml"), "stats_plot": str(out / "stats.png"),
                "preview": str(preview), "run_dir": str(result.run_dir), "map50": best["map50"],
-               "map": best["map"], "detections": str(picture), "int8_model": str(int8),
+               "map": best["map"], "plots": int8_metrics["_plots"], "int8_model": str(int8),
                "int8_map50": int8_metrics["map50"], "int8_map": int8_metrics["map"], "video": str(video)}
     (out / "demo_summary.json").write_text(json.dumps(summary, indent=2))
     print(f"done: everything is in {out}/")
     return summary
-
-
-def _detections_picture(model_path: Path, cfg, out: Path, n: int = 8, score: float = 0.3) -> Path:
-    import keras
-
-    from .data.dataset import load_dataset
-    from .data.images import read_rgb
-    from .data.letterbox import letterbox
-    from .draw import draw_boxes, save_rgb, tile
-    from .models.predictor import KerasPredictor
-
-    ds = load_dataset(cfg.data.val, cfg.data.classes or None)
-    images = [read_rgb(r.image_path, r.apply_exif) for r in ds.records[:n]]
-    detections = KerasPredictor(keras.saving.load_model(model_path)).predict(images)
-    size = max(max(im.shape[:2]) for im in images)
-    pictures = []
-    for image, d in zip(images, detections):
-        keep = d.scores >= score
-        drawn = draw_boxes(image, d.boxes[keep], d.classes[keep], ds.class_names, d.scores[keep])
-        pictures.append(letterbox(drawn, size)[0])
-    save_rgb(out, tile(pictures, 4))
-    return out

@@ -56,7 +56,8 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
     empty = {k: 0.0 for k in SUMMARY_NAMES}
     if not results or not gt.dataset["annotations"]:
         return {**empty, "per_class": {n: {"ap": 0.0, "ap50": 0.0, "boxes": n_boxes[i]}
-                                       for i, n in enumerate(class_names)}, "summary": "no detections"}
+                                       for i, n in enumerate(class_names)}, "summary": "no detections",
+                "_pr_curves_50": {n: [0.0] * 101 for n in class_names}}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         dt = gt.loadRes(results)
