@@ -1,6 +1,7 @@
 """Benchmark: training images/s (full step: forward, loss with label assignment, backward, update).
 
     python tools/bench_train.py [--size 320] [--batch 16] [--alpha 1.0] [--steps 8] [--weights PATH|none]
+                                 [--arch yolov8|retinanet] [--trainable-fraction F]
 
 Synthetic batches (random pixels, 3 boxes each) so only the model step is measured; the input
 pipeline has its own benchmark (tools/bench_data.py). With pretrained weights (the default, from
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=1.0)
+    parser.add_argument("--arch", default="yolov8", choices=("yolov8", "retinanet"))
     parser.add_argument("--backbone", default="mobilenet_v2")
     parser.add_argument("--classes", type=int, default=6)
     parser.add_argument("--steps", type=int, default=8)
@@ -46,7 +48,7 @@ def main() -> None:
         weights = str(candidate) if candidate.exists() and args.backbone == "mobilenet_v2" else "none"
     cfg = Config()
     cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = args.size, args.alpha, args.backbone
-    cfg.model.weights = weights
+    cfg.model.weights, cfg.model.arch = weights, args.arch
     cfg.train.batch_size = args.batch
     cfg.train.backbone_trainable_fraction = args.trainable_fraction
     trainer = _Trainer(cfg, args.classes, steps_per_epoch=100)
