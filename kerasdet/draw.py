@@ -6,6 +6,8 @@ import colorsys
 import cv2
 import numpy as np
 
+from .data.dataset import class_name
+
 
 def class_color(index: int) -> tuple[int, int, int]:
     r, g, b = colorsys.hsv_to_rgb((index * 0.61803) % 1.0, 0.85, 0.95)
@@ -23,7 +25,7 @@ def draw_boxes(image: np.ndarray, boxes, classes, class_names: list[str], scores
         x1, y1, x2, y2 = (int(round(v)) for v in box)
         color = class_color(cls)
         cv2.rectangle(out, (x1, y1), (x2, y2), color, thickness)
-        label = class_names[cls] if cls < len(class_names) else str(cls)
+        label = class_name(class_names, cls)
         if scores is not None:
             label += f" {float(scores[i]):.2f}"
         (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)

@@ -54,6 +54,11 @@ def class_names_from_text(text: str) -> list[str]:
     return text.split("\n")[:-1]
 
 
+def class_name(class_names: list[str], index: int) -> str:
+    """The name of a class index, or the index itself for a model without saved class names."""
+    return class_names[index] if 0 <= index < len(class_names) else str(index)
+
+
 def read_class_names(folder: str | Path) -> list[str]:
     """The class order saved beside a run's checkpoints; [] where there is none."""
     path = Path(folder) / CLASS_NAMES_FILE

@@ -13,9 +13,6 @@ import tensorflow as tf
 
 from ..models.detector import best_class_nms, decode_boxes_and_scores
 
-OUTPUT_NAMES = ("boxes", "scores", "classes", "count")
-
-
 def serving_function(model: keras.Model, max_detections: int = 100, iou_threshold: float = 0.6,
                      score_threshold: float = 0.001):
     size = int(model.input_shape[1])

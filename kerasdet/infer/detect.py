@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from ..data.dataset import class_name
 from ..data.images import read_rgb
 from ..data.voc_xml import write_voc_xml
 from ..draw import draw_boxes, save_rgb
@@ -56,7 +57,6 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
         _check_no_overwrite(paths, Path(voc_dir))
     for folder in outputs:
         folder.mkdir(parents=True, exist_ok=True)
-    names = lambda c: class_names[c] if c < len(class_names) else str(c)  # noqa: E731
     results = []
     for path in tqdm(paths, desc="detect", unit="image", disable=not progress):
         image = read_rgb(path)
@@ -64,7 +64,8 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
         d = select_detections(predictor.detect(image), conf, iou, max_det)
         results.append(ImageDetections(path, width, height, d))
         if voc_dir:
-            objects = [(names(int(c)), pixel_box(b, width, height)) for b, c in zip(d.boxes, d.classes)]
+            objects = [(class_name(class_names, int(c)), pixel_box(b, width, height))
+                       for b, c in zip(d.boxes, d.classes)]
             write_voc_xml(Path(voc_dir) / (path.stem + ".xml"), path.name, width, height, objects,
                           image_path=str(path.resolve()))
         if images_dir:
@@ -84,6 +85,6 @@ def write_detections_csv(path: str | Path, results: list[ImageDetections], class
         for r in results:
             d = r.detections
             for box, score, cls in zip(d.boxes, d.scores, d.classes):
-                name = class_names[cls] if cls < len(class_names) else str(cls)
-                writer.writerow([r.path.name, r.width, r.height, name, f"{float(score):.4f}",
+                writer.writerow([r.path.name, r.width, r.height, class_name(class_names, int(cls)),
+                                 f"{float(score):.4f}",
                                  *pixel_box(box, r.width, r.height)])

@@ -70,10 +70,10 @@ class AnnotatedWriter:
 
     def __init__(self, path: str | Path, fps: float):
         self.path, self.fps = Path(path), fps
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._video, self._gif_frames = None, []
         if self.path.suffix.lower() not in (".mp4", ".avi", ".gif"):
             raise ValueError(f"--save {self.path}: use .mp4, .avi or .gif")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._video, self._gif_frames = None, []
 
     def write(self, rgb: np.ndarray) -> None:
         if self.path.suffix.lower() == ".gif":

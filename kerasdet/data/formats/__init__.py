@@ -10,9 +10,8 @@ from pathlib import Path
 from ..dataset import class_names_from_text, class_names_to_text
 from ..errors import DataError, DataProblem
 from ..images import IMAGE_SUFFIXES
-from .annotated import AnnotatedImage, class_names_of
-from .cloud_annotations import (is_cloud_annotations, load_json, read_cloud_annotations,
-                                write_cloud_annotations)
+from .annotated import AnnotatedImage, class_names_of, load_json
+from .cloud_annotations import is_cloud_annotations, read_cloud_annotations, write_cloud_annotations
 from .coco_json import is_coco, read_coco, write_coco
 from .csv_table import read_csv_table, write_csv_table
 from .label_map import read_label_map, write_label_map

@@ -1,6 +1,7 @@
 """The one shape every annotation format converts through: an image, its size, its named boxes."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,3 +29,11 @@ def image_size(path: Path, annotation_file: str | Path, line: int | None = None)
 
 def class_names_of(items: list[AnnotatedImage]) -> list[str]:
     return sorted({name for item in items for name, _ in item.objects})
+
+
+def load_json(path: Path) -> object:
+    try:
+        return json.loads(Path(path).read_text())
+    except json.JSONDecodeError as err:
+        raise DataError([DataProblem(str(path), f"malformed JSON: {err.msg} (column {err.colno})",
+                                     err.lineno)]) from None

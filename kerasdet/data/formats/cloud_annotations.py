@@ -6,15 +6,7 @@ import json
 from pathlib import Path
 
 from ..errors import DataError, DataProblem
-from .annotated import AnnotatedImage, class_names_of, image_size
-
-
-def load_json(path: Path) -> object:
-    try:
-        return json.loads(Path(path).read_text())
-    except json.JSONDecodeError as err:
-        raise DataError([DataProblem(str(path), f"malformed JSON: {err.msg} (column {err.colno})",
-                                     err.lineno)]) from None
+from .annotated import AnnotatedImage, class_names_of, image_size, load_json
 
 
 def is_cloud_annotations(data: object) -> bool:

@@ -5,8 +5,7 @@ import json
 from pathlib import Path
 
 from ..errors import DataError, DataProblem
-from .annotated import AnnotatedImage
-from .cloud_annotations import load_json
+from .annotated import AnnotatedImage, load_json
 
 
 def is_coco(data: object) -> bool:
