@@ -59,13 +59,21 @@ def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> ke
             f"model.weights: imagenet download for {name} failed ({type(err).__name__}: {err}). "
             "Offline? Set model.weights to a local file, e.g. "
             "../shared/weights/mobilenet_v2_1.0_224_no_top.weights.h5") from None
-    if weights == "none":
-        # keras.applications uses BatchNorm momentum 0.999: trained from scratch for a few
-        # hundred steps, the moving statistics would still be at their initial values and
-        # inference (which uses them) would see a different network than training did.
-        for layer in base.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.momentum = 0.9
+    for layer in base.layers:
+        if not isinstance(layer, keras.layers.BatchNormalization):
+            continue
+        if weights == "none":
+            # keras.applications uses BatchNorm momentum 0.999: trained from scratch for a few
+            # hundred steps, the moving statistics would still be at their initial values and
+            # inference (which uses them) would see a different network than training did.
+            layer.momentum = 0.9
+        else:
+            # Pretrained: keep the ImageNet statistics (batches of 16 small images would only
+            # blur them). Keras 3 runs a BatchNormalization in inference mode only when the layer
+            # is not trainable; `backbone(x, training=False)` inside a functional model does not
+            # survive an outer `model(x, training=True)`. Batch statistics at 160x160 also cost
+            # a third of the training step on 2 cores.
+            layer.trainable = False
     taps = _TAPS.get(name) or _last_layer_per_stride(base, input_size)
     images = keras.Input((input_size, input_size, 3), name="images")
     x = images

@@ -26,6 +26,7 @@ from ..metrics import coco_evaluate, public_metrics
 from ..models.detector import build_detector, detection_loss
 from ..models.predictor import KerasPredictor
 from .ema import WeightEMA
+from .fused_batchnorm import use_fused_batchnorm
 from .history import RunHistory
 from .schedule import WarmupCosine
 
@@ -65,6 +66,7 @@ class _Trainer:
         t = cfg.train
         self.cfg, self.num_classes = cfg, num_classes
         self.model = build_detector(cfg.model, num_classes)
+        use_fused_batchnorm(self.model)
         backbone = self.model.get_layer("backbone")
         backbone_ids = {id(v) for v in backbone.trainable_variables}
         self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
