@@ -104,3 +104,43 @@ def test_retinanet_anchor_matching_and_box_coding():
     deltas = encode_deltas(boxes, anchors)
     np.testing.assert_allclose(np.asarray(decode_deltas(deltas, anchors))[0][classes[0] >= 0],
                                boxes[0][classes[0] >= 0], atol=1e-3)
+
+
+def _batchnorm_moving_means(model):
+    return {layer.name: layer.moving_mean.numpy().copy()
+            for layer in model._flatten_layers(include_self=False, recursive=True)
+            if isinstance(layer, keras.layers.BatchNormalization)}
+
+
+@pytest.mark.parametrize("pretrained", [True, False])
+def test_backbone_batchnorm_keeps_pretrained_statistics_but_learns_from_scratch(tmp_path, pretrained):
+    # Keras 3 ignores `training=False` given to a nested model once the outer model is called with
+    # training=True: only a non-trainable BatchNorm stays in inference mode.
+    weights = "none"
+    if pretrained:
+        ref = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=None)
+        ref.save_weights(tmp_path / "w.weights.h5")
+        weights = str(tmp_path / "w.weights.h5")
+    model = build_detector(ModelConfig(alpha=0.35, input_size=96, weights=weights), 2)
+    before = _batchnorm_moving_means(model)
+    images = np.random.default_rng(0).uniform(0, 255, (2, 96, 96, 3)).astype(np.float32)
+    model(images, training=True)
+    changed = {name for name, mean in _batchnorm_moving_means(model).items() if not np.array_equal(mean, before[name])}
+    backbone_bn = {name for name in before if not name.startswith(("neck", "head"))}
+    assert backbone_bn and {name for name in before if name.startswith("neck")} <= changed
+    assert (changed & backbone_bn == set()) if pretrained else (backbone_bn <= changed)
+
+
+@pytest.mark.parametrize("arch", ["yolov8", "retinanet"])
+def test_loss_is_the_same_with_or_without_box_padding(arch):
+    model = build_detector(ModelConfig(arch=arch, input_size=96, alpha=0.35, weights="none"), 3)
+    predictions = model(np.random.default_rng(1).uniform(0, 255, (2, 96, 96, 3)).astype(np.float32))
+    boxes = np.array([[[10, 10, 50, 60], [-1] * 4], [[30, 20, 90, 70], [40, 40, 60, 60]]], np.float32)
+    classes = np.array([[2, -1], [0, 1]], np.float32)
+    padded_boxes = np.concatenate([boxes, np.full((2, 30, 4), -1, np.float32)], axis=1)
+    padded_classes = np.concatenate([classes, np.full((2, 30), -1, np.float32)], axis=1)
+    loss = detection_loss(arch, 96, 3)
+    np.testing.assert_allclose([float(v) for v in loss(predictions, padded_boxes, padded_classes)],
+                               [float(v) for v in loss(predictions, boxes, classes)], rtol=1e-5)
+    empty = loss(predictions, np.full((2, 32, 4), -1, np.float32), np.full((2, 32), -1, np.float32))
+    assert np.isfinite(float(empty[0])) and float(empty[1]) == 0.0

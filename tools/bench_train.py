@@ -1,17 +1,21 @@
 """Benchmark: training images/s (full step: forward, loss with label assignment, backward, update).
 
     python tools/bench_train.py [--size 320] [--batch 16] [--alpha 1.0] [--steps 8] [--weights PATH|none]
-                                 [--arch yolov8|retinanet] [--trainable-fraction F]
+                                 [--arch yolov8|retinanet] [--trainable-fraction F] [--profile DIR]
 
 Synthetic batches (random pixels, 3 boxes each) so only the model step is measured; the input
 pipeline has its own benchmark (tools/bench_data.py). With pretrained weights (the default, from
 ../shared/weights when present) the backbone's BatchNorm runs in inference mode, as in real
 fine-tuning. Prints the median of timed steps after warm-up for both training phases, and a
 breakdown of where the time goes: backbone forward, detector forward, loss, backward + update.
+`--profile DIR` also traces three training steps with TensorFlow's profiler (open DIR in
+TensorBoard's Profile tab) and prints op time per model part and per op type.
 """
 from __future__ import annotations
 
 import argparse
+import collections
+import glob
 import os
 from pathlib import Path
 
@@ -40,6 +44,7 @@ def main() -> None:
     parser.add_argument("--trainable-fraction", type=float, default=1.0,
                         help="train.backbone_trainable_fraction (configs/hands.yaml uses 0.5)")
     parser.add_argument("--weights", default=None, help="weights file, or none (default: ../shared/weights)")
+    parser.add_argument("--profile", metavar="DIR", help="trace 3 backbone-trained steps into DIR and summarise")
     args = parser.parse_args()
 
     weights = args.weights
@@ -88,6 +93,38 @@ def main() -> None:
         backward = value - ms["detector forward (training mode)"] - ms["loss (assignment + class + box terms)"]
         print(f"{phase}: {args.batch / value * 1000:.1f} images/s "
               f"(backward + update ~{max(backward, 0):.0f} ms/batch)")
+    if args.profile:
+        tf.profiler.experimental.start(args.profile)
+        for _ in range(3):
+            step[False]()
+        tf.profiler.experimental.stop()
+        print_profile(args.profile, steps=3)
+
+
+def print_profile(logdir: str, steps: int, top: int = 12) -> None:
+    """Sum the traced TensorFlow ops by model part (forward / backward) and by op type. Times are
+    per step and summed over threads, so they add up to more than the wall time on 2 cores."""
+    from tensorflow.tsl.profiler.protobuf import xplane_pb2
+
+    path = sorted(glob.glob(os.path.join(logdir, "plugins", "profile", "*", "*.xplane.pb")))[-1]
+    space = xplane_pb2.XSpace()
+    space.ParseFromString(Path(path).read_bytes())
+    plane = next(p for p in space.planes if p.name == "/host:CPU")
+    by_part, by_type = collections.Counter(), collections.Counter()
+    for line in plane.lines:
+        for event in line.events:
+            name = plane.event_metadata[event.metadata_id].name
+            if ":" not in name:  # executor / eager bookkeeping events, not ops
+                continue
+            ms = event.duration_ps / 1e9 / steps
+            part = next((p for p in ("backbone", "neck", "head") if f"/{p}" in name), "loss + optimizer")
+            by_part[("backward " if name.startswith("gradient_tape") else "forward ") + part] += ms
+            by_type[name.rsplit(":", 1)[1].replace("_MklNative", "").replace("_Mkl", "")] += ms
+    print(f"profile ({path}), op time per step summed over threads: {sum(by_part.values()):.0f} ms")
+    for title, table in (("by model part", by_part), ("by op type", by_type)):
+        print(f"  {title}:")
+        for name, ms in table.most_common(top):
+            print(f"    {name:<40} {ms:7.0f} ms")
 
 
 if __name__ == "__main__":

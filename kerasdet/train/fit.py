@@ -144,7 +144,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
         cfg.save(run_dir / "config.yaml")
     (run_dir / CLASS_NAMES_FILE).write_text(class_names_to_text(class_names))
 
-    loader = SampleLoader(train_ds, cfg.model.input_size, cfg.data.max_boxes, cfg.augment,
+    loader = SampleLoader(train_ds, cfg.model.input_size, _box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
                           cache=cfg.data.cache, seed=t.seed)
     steps_per_epoch = max(len(loader) // t.batch_size, 1)
     batches = make_tf_dataset(loader, t.batch_size, shuffle=True, seed=t.seed,
@@ -223,6 +223,17 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
                "best": public_metrics(best_metrics)}
     (run_dir / "results.json").write_text(json.dumps(summary, indent=2))
     return FitResult(run_dir, best_metrics, history.rows, best_epoch)
+
+
+def _box_slots(dataset, max_boxes: int) -> int:
+    """Boxes per training sample: data.max_boxes, or more when an image holds more, so that no
+    box is dropped (the loss only looks at the slots a batch uses, so spare slots cost nothing)."""
+    most = max((len(r.boxes) for r in dataset.records), default=0)
+    if most > max_boxes:
+        crowded = max(dataset.records, key=lambda r: len(r.boxes))
+        print(f"data.max_boxes is {max_boxes} but {crowded.xml_path} has {most} boxes: "
+              f"padding to {most} so that none is dropped")
+    return max(most, max_boxes)
 
 
 def _atomic(save, path: Path) -> None:
