@@ -144,8 +144,8 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
         cfg.save(run_dir / "config.yaml")
     (run_dir / CLASS_NAMES_FILE).write_text(class_names_to_text(class_names))
 
-    loader = SampleLoader(train_ds, cfg.model.input_size, _box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
-                          cache=cfg.data.cache, seed=t.seed)
+    loader = SampleLoader(train_ds, cfg.model.input_size, _box_slots(train_ds, cfg.data.max_boxes),
+                          cfg.augment, cache=cfg.data.cache, seed=t.seed)
     steps_per_epoch = max(len(loader) // t.batch_size, 1)
     batches = make_tf_dataset(loader, t.batch_size, shuffle=True, seed=t.seed,
                               drop_remainder=len(loader) >= t.batch_size).repeat()
