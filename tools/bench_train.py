@@ -114,7 +114,7 @@ def print_profile(logdir: str, steps: int, top: int = 12) -> None:
     for line in plane.lines:
         for event in line.events:
             name = plane.event_metadata[event.metadata_id].name
-            if ":" not in name:  # executor / eager bookkeeping events, not ops
+            if ":" not in name or "::" in name or " " in name:  # executor / eager bookkeeping, not ops
                 continue
             ms = event.duration_ps / 1e9 / steps
             part = next((p for p in ("backbone", "neck", "head") if f"/{p}" in name), "loss + optimizer")
