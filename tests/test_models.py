@@ -107,9 +107,9 @@ def test_retinanet_anchor_matching_and_box_coding():
 
 
 def _batchnorm_moving_means(model):
+    from kerasdet.train.fused_batchnorm import all_layers
     return {layer.name: layer.moving_mean.numpy().copy()
-            for layer in model._flatten_layers(include_self=False, recursive=True)
-            if isinstance(layer, keras.layers.BatchNormalization)}
+            for layer in all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)}
 
 
 @pytest.mark.parametrize("pretrained", [True, False])

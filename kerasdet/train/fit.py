@@ -228,9 +228,9 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
 def _box_slots(dataset, max_boxes: int) -> int:
     """Boxes per training sample: data.max_boxes, or more when an image holds more, so that no
     box is dropped (the loss only looks at the slots a batch uses, so spare slots cost nothing)."""
-    most = max((len(r.boxes) for r in dataset.records), default=0)
+    crowded = max(dataset.records, key=lambda r: len(r.boxes), default=None)
+    most = len(crowded.boxes) if crowded is not None else 0
     if most > max_boxes:
-        crowded = max(dataset.records, key=lambda r: len(r.boxes))
         print(f"data.max_boxes is {max_boxes} but {crowded.xml_path} has {most} boxes: "
               f"padding to {most} so that none is dropped")
     return max(most, max_boxes)

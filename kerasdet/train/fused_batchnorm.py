@@ -34,11 +34,19 @@ def _fused_call(self, inputs, training=None, mask=None):
     return y
 
 
+def all_layers(model: keras.Model):
+    """Every layer of `model`, those of nested models included."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from all_layers(layer)
+
+
 def use_fused_batchnorm(model: keras.Model) -> int:
     """Route every BatchNormalization in `model` (nested models included) through the fused
     kernel. Returns how many layers were switched."""
     count = 0
-    for layer in model._flatten_layers(include_self=False, recursive=True):
+    for layer in all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.call = types.MethodType(_fused_call, layer)
             count += 1
