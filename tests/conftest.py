@@ -77,10 +77,15 @@ def tiny_config(root, epochs):
     return path
 
 
+# Over seeds 1-4 the tiny model reached best mAP@0.5 0.28-0.44 after 14 epochs and 0.52-0.64 after
+# 30 (about 1 s an epoch). Float rounding differs between CPUs, so the tests need that margin.
+TINY_EPOCHS = 30
+
+
 @pytest.fixture(scope="session")
 def trained(tiny_project):
     from kerasdet.train import fit
-    return fit(load_config(tiny_config(tiny_project, 14)), out=tiny_project / "run", quiet=True)
+    return fit(load_config(tiny_config(tiny_project, TINY_EPOCHS)), out=tiny_project / "run", quiet=True)
 
 
 @pytest.fixture(scope="session")

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from kerasdet.config import load_config
-from conftest import tiny_config as config
+from conftest import TINY_EPOCHS, tiny_config as config
 
 
 def test_short_fit_learns(trained):
     history = pd.read_csv(trained.run_dir / "metrics.csv")
     assert history.loss.iloc[-1] < 0.6 * history.loss.iloc[0]
-    assert trained.best_metrics["map50"] > 0.25  # from scratch, 14 tiny epochs; chance is ~0
+    assert trained.best_metrics["map50"] > 0.35  # from scratch, 30 tiny epochs; chance is ~0
     assert trained.best_metrics["map50"] > 3 * history.map50.iloc[0] + 0.1
 
 
@@ -36,7 +36,7 @@ def test_run_folder_has_everything(trained):
     assert {"config.yaml", "classes.txt", "best.keras", "last.keras", "metrics.csv", "results.png",
             "tensorboard", "results.json"} <= names
     assert (trained.run_dir / "classes.txt").read_text().split() == ["heart", "star"]
-    assert load_config(trained.run_dir / "config.yaml").train.epochs == 14
+    assert load_config(trained.run_dir / "config.yaml").train.epochs == TINY_EPOCHS
     model = keras.saving.load_model(trained.run_dir / "best.keras")  # plain Keras, no custom objects
     assert model.input_shape == (None, 96, 96, 3)
 

@@ -11,6 +11,7 @@ import pytest
 
 from kerasdet.cli import main as kerasdet_main
 from kerasdet.data import load_dataset
+from kerasdet.data.images import read_rgb
 from kerasdet.data.formats.csv_table import read_csv_table
 from kerasdet.data.split import group_key
 from kerasdet.data.synthetic import make_demo_video
@@ -132,17 +133,23 @@ def test_select_detections_thresholds():
     assert len(select_detections(d, conf=0.0, max_det=2).scores) == 2
 
 
-def test_detect_csv_and_voc_round_trip_through_the_loader(exported, demo_data, tmp_path, capsys):
+def test_detect_csv_and_voc_round_trip_through_the_loader(exported, tiny_project, tmp_path, capsys):
     images = tmp_path / "new_photos"
     images.mkdir()
-    for p in sorted(demo_data.glob("*.jpg"))[:10]:
+    for p in sorted((tiny_project / "data").glob("*.jpg"))[:10]:
         shutil.copy(p, images)
+    # How sure the tiny model is varies with the machine's float rounding (CI once found nothing at
+    # 0.2), so the threshold comes from its own scores: about half the images get boxes, half none.
+    detector = TFLiteDetector(exported["int8"])
+    top_scores = [detector.detect(read_rgb(p)).scores.max(initial=0) for p in sorted(images.iterdir())]
+    conf = float(np.median(top_scores))
     results = detect(exported["int8"], images, csv_path=tmp_path / "d.csv", voc_dir=tmp_path / "pre",
-                     images_dir=tmp_path / "drawn", conf=0.2, progress=False)
-    assert len(results) == 10 and sum(len(r.detections.boxes) for r in results) > 0
+                     images_dir=tmp_path / "drawn", conf=conf, progress=False)
+    with_boxes = sum(len(r.detections.boxes) > 0 for r in results)
+    assert len(results) == 10 and 0 < with_boxes < 10, (top_scores, conf)
     expected = {r.path.name: sorted(pixel_box(b, r.width, r.height) for b in r.detections.boxes)
                 for r in results}
-    names = TFLiteDetector(exported["int8"]).class_names
+    names = detector.class_names
     # LabelImg XML written apart from the images: kerasdet's loader reads them back, boxes intact
     ds = load_dataset(tmp_path / "pre", names)
     assert len(ds.records) == 10  # images with no detection become negatives, not dropped
