@@ -9,9 +9,13 @@ from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our one error line, not OpenCV's three
 
 from .config import ConfigError, load_config  # noqa: E402
+from .core.postprocess import MAX_DETECTIONS, NMS_IOU  # noqa: E402
 from .data.errors import DataError  # noqa: E402
+
+DEMO_MODEL = "runs/demo/train/best_int8.tflite"  # what `kerasdet demo` leaves behind: `cam`'s default
 
 
 def _cmd_demo_data(args) -> None:
@@ -77,7 +81,7 @@ def _cmd_evaluate(args) -> None:
 
 
 def _cmd_export(args) -> None:
-    from .export import export
+    from .tflite.convert import export
     print(f"wrote {export(args.model, args.format, args.calib, args.out)}")
 
 
@@ -91,6 +95,37 @@ def _cmd_detect(args) -> None:
     for label, path in (("CSV", args.csv), ("LabelImg XML", args.voc), ("pictures", args.save_images)):
         if path:
             print(f"{label}: {path}")
+
+
+def _cmd_cam(args) -> None:
+    if args.model == DEMO_MODEL and not os.path.exists(DEMO_MODEL):
+        raise FileNotFoundError(f"{DEMO_MODEL} does not exist yet: run `kerasdet demo` first, or pass --model "
+                                "YOUR_MODEL.tflite")
+    from .infer.realtime import run_realtime
+    from .infer.sources import open_source
+    from .models.load import load_predictor
+    predictor = load_predictor(args.model, num_threads=args.threads)
+    source = open_source(args.source)
+    report = run_realtime(predictor, predictor.card.class_names, source, args.conf, args.iou, args.max_det,
+                          save=args.save, show=not args.headless, max_frames=args.max_frames)
+    print(report)
+    if args.save:
+        print(f"annotated stream: {args.save}")
+
+
+def add_cam_arguments(p: argparse.ArgumentParser) -> None:
+    """`kerasdet cam` and tools/detect_cam.py take the same arguments."""
+    p.add_argument("--model", default=DEMO_MODEL, help=f".tflite (default {DEMO_MODEL}) or .keras")
+    p.add_argument("--source", default="0", help="camera index, video file, image, folder or .txt list")
+    p.add_argument("--conf", type=float, default=0.25, help="lowest score drawn")
+    p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own NMS is at {NMS_IOU}; "
+                   "lower is stricter)")
+    p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
+    p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="LiteRT threads")
+    p.add_argument("--save", help="write the annotated stream to .mp4, .avi or .gif")
+    p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
+    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    p.set_defaults(func=_cmd_cam)
 
 
 def _cmd_convert(args) -> None:
@@ -122,9 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")
-    p.add_argument("model", help="a .keras checkpoint (classes.txt beside it gives the class order) or .tflite")
+    p.add_argument("model", help="a .keras checkpoint or a .tflite file (each knows its class names)")
     p.add_argument("data")
-    p.add_argument("--classes", help="comma-separated class names, if no classes.txt is beside the model")
+    p.add_argument("--classes", help="comma-separated class names: a check, it must match the model's")
     p.add_argument("--json", action="store_true")
     p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix and a grid of "
                                                   "ground truth | prediction pictures here")
@@ -144,11 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voc", metavar="OUT_DIR", help="write one LabelImg XML per image here, to correct in LabelImg")
     p.add_argument("--save-images", metavar="DIR", help="save pictures with the boxes drawn")
     p.add_argument("--conf", type=float, default=0.25, help="lowest score kept")
-    p.add_argument("--iou", type=float, default=0.6, help="NMS IoU (the model's own is 0.6; lower is stricter)")
-    p.add_argument("--max-det", type=int, default=100)
+    p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own is {NMS_IOU}; lower is "
+                   "stricter)")
+    p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
     p.add_argument("--threads", type=int, help="LiteRT threads")
     p.add_argument("--overwrite", action="store_true", help="let --voc replace existing XML files")
     p.set_defaults(func=_cmd_detect)
+
+    p = sub.add_parser("cam", help="real-time detection on a webcam, video, image or folder, with FPS")
+    add_cam_arguments(p)
 
     p = sub.add_parser("convert", help="LabelImg XML <-> CSV, COCO JSON, Cloud Annotations; label_map.pbtxt "
                                        "<-> class names")
@@ -193,14 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args, prog: str) -> int:
+    """Run a parsed command; user errors are one line on stderr and exit code 2."""
     try:
         args.func(args)
-    except (ConfigError, DataError, ValueError, OSError, NotImplementedError) as err:
-        print(f"kerasdet {args.command}: error: {err}", file=sys.stderr)
+    except (ConfigError, DataError, ValueError, OSError, RuntimeError, NotImplementedError) as err:
+        print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return run(args, f"kerasdet {args.command}")
 
 
 if __name__ == "__main__":

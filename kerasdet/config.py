@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .core.registry import ARCHITECTURES, BACKBONES
+
 
 class ConfigError(ValueError):
     """A config file or override is wrong; the message names the key and the file."""
@@ -30,8 +32,8 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    arch: str = "yolov8"  # yolov8 | retinanet
-    backbone: str = "mobilenet_v2"  # mobilenet_v2 | mobilenet_v3_small | mobilenet_v3_large
+    arch: str = "yolov8"  # one of core.registry.ARCHITECTURES: yolov8 | retinanet
+    backbone: str = "mobilenet_v2"  # one of core.registry.BACKBONES
     alpha: float = 1.0
     input_size: int = 320
     weights: str = "imagenet"  # imagenet | PATH to a local weights file | none
@@ -91,9 +93,9 @@ class Config:
 
 _CHOICES = {
     "data.on_error": ("raise", "skip"),
-    "model.arch": ("yolov8", "retinanet"),
+    "model.arch": tuple(ARCHITECTURES),
     "train.best_metric": ("map", "map50"),
-    "model.backbone": ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large"),
+    "model.backbone": tuple(BACKBONES),
 }
 _PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights")
 _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
@@ -176,7 +178,8 @@ def _validate(cfg: Config) -> None:
         if value not in choices:
             raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
     positive = {"model.input_size": cfg.model.input_size, "train.batch_size": cfg.train.batch_size,
-                "data.max_boxes": cfg.data.max_boxes, "train.epochs": cfg.train.epochs}
+                "data.max_boxes": cfg.data.max_boxes, "train.epochs": cfg.train.epochs,
+                "train.eval_every": cfg.train.eval_every, "train.patience": cfg.train.patience}
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{cfg.source}: key '{key}' must be > 0, got {value}")

@@ -38,7 +38,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     print(f"[6] validation, best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.3f}, "
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")
     from .evaluate import evaluate
-    from .export import export
+    from .tflite.convert import export
     int8 = export(result.run_dir / "best.keras", "int8")
     int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
     print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "

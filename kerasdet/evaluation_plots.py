@@ -10,11 +10,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .data.dataset import ImageRecord
+from .core.detections import Detections
+from .core.records import ImageRecord
 from .data.images import read_rgb
-from .data.letterbox import letterbox
-from .draw import draw_boxes, save_rgb, tile
-from .metrics import Detections, confusion_matrix
+from .core.letterbox import letterbox
+from .core.draw import draw_boxes, save_rgb, tile
+from .metrics import confusion_matrix
 
 
 def plot_pr_curves(metrics: dict, path: Path) -> None:

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
 
 import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from .data.dataset import ImageRecord
+from .core.detections import Detections, box_iou_matrix
+from .core.records import ImageRecord
+from .data.images import read_rgb
 
 SUMMARY_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
                  "mar1", "mar10", "mar100", "mar_small", "mar_medium", "mar_large"]
-
-
-@dataclass
-class Detections:
-    """One image's detections in original-image pixels."""
-    boxes: np.ndarray  # (K, 4) xyxy
-    scores: np.ndarray  # (K,)
-    classes: np.ndarray  # (K,) int
 
 
 def _coco_ground_truth(records: list[ImageRecord], class_names: list[str]) -> COCO:
@@ -81,17 +74,35 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
     return {**metrics, "per_class": per_class, "summary": summary, "_pr_curves_50": curves}
 
 
+class Evaluator:
+    """COCO metrics of any predictor (Keras or TFLite) on one dataset: what training validates
+    with and what `kerasdet evaluate` reports. `cache` keeps the decoded images for repeated
+    evaluations (training); otherwise they are decoded batch by batch."""
+
+    def __init__(self, records: list[ImageRecord], class_names: list[str], batch_size: int = 16,
+                 cache: bool = False):
+        self.records, self.class_names, self.batch_size = records, class_names, batch_size
+        self._images = [self._read(r) for r in records] if cache else None
+
+    @staticmethod
+    def _read(record: ImageRecord):
+        return read_rgb(record.image_path, record.apply_exif)
+
+    def detections(self, predictor) -> list[Detections]:
+        results = []
+        for start in range(0, len(self.records), self.batch_size):
+            chunk = slice(start, start + self.batch_size)
+            images = self._images[chunk] if self._images is not None else [self._read(r) for r in self.records[chunk]]
+            results += predictor.predict(images, self.batch_size)
+        return results
+
+    def __call__(self, predictor) -> dict:
+        return coco_evaluate(self.records, self.detections(predictor), self.class_names)
+
+
 def public_metrics(metrics: dict) -> dict:
     """The figures, without the printed summary and the plotting data ("_" keys): for JSON files."""
     return {k: v for k, v in metrics.items() if k != "summary" and not k.startswith("_")}
-
-
-def _box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
-    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
-    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
 
 
 def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n_classes: int,
@@ -102,7 +113,7 @@ def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n
     for r, d in zip(records, detections):
         keep = d.scores >= score_threshold
         boxes, classes = d.boxes[keep], d.classes[keep]
-        ious = _box_iou_matrix(boxes, r.boxes) if len(boxes) and len(r.boxes) else np.zeros((len(boxes),
+        ious = box_iou_matrix(boxes, r.boxes) if len(boxes) and len(r.boxes) else np.zeros((len(boxes),
                                                                                               len(r.boxes)))
         pred_used, true_used = set(), set()
         for p, t in zip(*np.unravel_index(np.argsort(-ious, axis=None), ious.shape)):

@@ -45,7 +45,8 @@ def main() -> None:
         video = Path(args.video) if args.video else Path(tmp) / "clip.mp4"
         if not args.video:
             make_demo_video(video, frames=args.frames, size=(640, 480))
-        predictor, names = load_predictor(args.model, num_threads=args.threads)
+        predictor = load_predictor(args.model, num_threads=args.threads)
+        names = predictor.card.class_names
         run_realtime(predictor, names, open_source(video), show=False, max_frames=30)  # warm-up
         reports = []
         for i in range(args.runs):

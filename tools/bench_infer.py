@@ -27,12 +27,12 @@ def main() -> None:
     parser.add_argument("--calib", help="int8 calibration images (default: the run's training data)")
     args = parser.parse_args()
 
-    import keras
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter
 
-    from kerasdet.export import export
-    from kerasdet.export.serving import serving_function
+    from kerasdet.models.load import load_model
+    from kerasdet.tflite.convert import export
+    from kerasdet.tflite.serving import serving_function
 
     model_path = Path(args.model)
     files = {}
@@ -41,12 +41,12 @@ def main() -> None:
         if not path.exists():
             export(model_path, fmt, args.calib, path)
         files[fmt] = path
-    model = keras.saving.load_model(model_path)
-    size = int(model.input_shape[1])
+    model, card = load_model(model_path)
+    size = card.input_size
     image = np.random.default_rng(0).integers(0, 255, (1, size, size, 3), dtype=np.uint8)
     print(f"{model_path} at {size}x{size}, batch 1, {os.cpu_count()} cores; median of {args.runs} runs")
     print(f"{'model':<22} {'threads':>7} {'ms':>8} {'FPS':>7} {'MB':>7}")
-    serve = serving_function(model)  # the same graph that is converted, run by TensorFlow
+    serve = serving_function(model, card)  # the same graph that is converted, run by TensorFlow
     tensor = tf.constant(image)
     ms = median_ms(lambda: serve(tensor), args.runs, warmup=5)
     print(f"{'keras (tf.function)':<22} {'all':>7} {ms:8.2f} {1000 / ms:7.1f} {model_path.stat().st_size / 1e6:7.2f}")

@@ -27,7 +27,8 @@ import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
 from kerasdet.models.detector import count_params  # noqa: E402
-from kerasdet.train.fit import _Trainer  # noqa: E402
+from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
+from kerasdet.train import Trainer  # noqa: E402
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
 
@@ -37,7 +38,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=320)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=1.0)
-    parser.add_argument("--arch", default="yolov8", choices=("yolov8", "retinanet"))
+    parser.add_argument("--arch", default="yolov8", choices=tuple(ARCHITECTURES))
     parser.add_argument("--backbone", default="mobilenet_v2")
     parser.add_argument("--classes", type=int, default=6)
     parser.add_argument("--steps", type=int, default=8)
@@ -56,7 +57,7 @@ def main() -> None:
     cfg.model.weights, cfg.model.arch = weights, args.arch
     cfg.train.batch_size = args.batch
     cfg.train.backbone_trainable_fraction = args.trainable_fraction
-    trainer = _Trainer(cfg, args.classes, steps_per_epoch=100)
+    trainer = Trainer(cfg, args.classes, steps_per_epoch=100)
     model = trainer.model
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 255, (args.batch, args.size, args.size, 3), dtype=np.uint8))
@@ -75,8 +76,8 @@ def main() -> None:
     backbone_fwd = tf.function(lambda: backbone(floats, training=bn_training))
     detector_fwd = tf.function(lambda: model(floats, training=True))
     predictions = detector_fwd()
-    loss_only = tf.function(lambda: trainer.loss(predictions, targets["boxes"], targets["classes"])[0])
-    step = {frozen: (lambda f=frozen: float(trainer.train_step(images, targets, f)[0])) for frozen in (True, False)}
+    loss_only = tf.function(lambda: trainer.loss(predictions, targets["boxes"], targets["classes"])["loss"])
+    step = {frozen: (lambda f=frozen: trainer.train_step(images, targets, f)["loss"]) for frozen in (True, False)}
 
     ms = {"backbone forward": median_ms(lambda: backbone_fwd(), args.steps, warmup=2),
           "detector forward (training mode)": median_ms(lambda: detector_fwd(), args.steps, warmup=2),

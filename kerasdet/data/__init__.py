@@ -1,5 +1,6 @@
 """Data: LabelImg XML -> checked records -> augmented tf.data batches, plus data tools."""
-from .dataset import DetectionDataset, ImageRecord, load_dataset
+from ..core.records import ImageRecord
+from .dataset import DetectionDataset, load_dataset
 from .errors import DataError, DataProblem
 
 __all__ = ["DataError", "DataProblem", "DetectionDataset", "ImageRecord", "load_dataset"]

@@ -8,8 +8,7 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over 
 import albumentations as A  # noqa: E402
 
 from ..config import AugmentConfig  # noqa: E402
-
-PAD_VALUE = 114  # grey fill for letterbox and affine borders, as YOLO trainers use
+from ..core.letterbox import PAD_VALUE  # noqa: E402
 
 
 def build_augmentation(cfg: AugmentConfig, seed: int | None = None) -> A.Compose:

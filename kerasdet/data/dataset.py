@@ -14,21 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.records import ImageRecord
 from .errors import DataError, DataProblem
 from .images import IMAGE_SUFFIXES, image_header, list_images, oriented_size
 from .voc_xml import VocAnnotation, read_voc_xml
-
-
-@dataclass
-class ImageRecord:
-    image_path: str
-    xml_path: str
-    width: int  # of the pixels the boxes refer to (after EXIF rotation, when it applies)
-    height: int
-    boxes: np.ndarray  # (N, 4) float32 xmin, ymin, xmax, ymax in pixels
-    labels: np.ndarray  # (N,) int32 indices into the class names
-    difficult: np.ndarray  # (N,) bool, kept for evaluation
-    apply_exif: bool = True
 
 
 @dataclass
@@ -41,28 +30,6 @@ class DetectionDataset:
 
     def __len__(self) -> int:
         return len(self.records)
-
-
-CLASS_NAMES_FILE = "classes.txt"  # saved in every run folder, read back by evaluate and export
-
-
-def class_names_to_text(names: list[str]) -> str:
-    return "".join(name + "\n" for name in names)
-
-
-def class_names_from_text(text: str) -> list[str]:
-    return text.split("\n")[:-1]
-
-
-def class_name(class_names: list[str], index: int) -> str:
-    """The name of a class index, or the index itself for a model without saved class names."""
-    return class_names[index] if 0 <= index < len(class_names) else str(index)
-
-
-def read_class_names(folder: str | Path) -> list[str]:
-    """The class order saved beside a run's checkpoints; [] where there is none."""
-    path = Path(folder) / CLASS_NAMES_FILE
-    return class_names_from_text(path.read_text()) if path.exists() else []
 
 
 def _xml_files_and_image_dirs(source: Path) -> tuple[list[Path], list[Path], list[Path]]:

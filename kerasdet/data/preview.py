@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Config
-from ..draw import draw_boxes, save_rgb, tile
+from ..core.draw import draw_boxes, save_rgb, tile
 from .dataset import load_dataset
 from .samples import SampleLoader
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..config import AugmentConfig
+from ..core.letterbox import letterbox
+from ..core.records import ImageRecord
 from .augment import build_augmentation
-from .dataset import DetectionDataset, ImageRecord
+from .dataset import DetectionDataset
 from .images import read_rgb
-from .letterbox import letterbox
 
 
 class SampleLoader:
@@ -54,3 +55,14 @@ class SampleLoader:
         padded_boxes[:n] = boxes[:n]
         padded_classes[:n] = labels[:n]
         return padded_boxes, padded_classes
+
+
+def box_slots(dataset: DetectionDataset, max_boxes: int) -> int:
+    """Boxes per training sample: data.max_boxes, or more when an image holds more, so that no
+    box is dropped (the loss only looks at the slots a batch uses, so spare slots cost nothing)."""
+    crowded = max(dataset.records, key=lambda r: len(r.boxes), default=None)
+    most = len(crowded.boxes) if crowded is not None else 0
+    if most > max_boxes:
+        print(f"data.max_boxes is {max_boxes} but {crowded.xml_path} has {most} boxes: "
+              f"padding to {most} so that none is dropped")
+    return max(most, max_boxes)

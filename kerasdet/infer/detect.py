@@ -11,13 +11,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..data.dataset import class_name
+from ..core.class_names import class_name
+from ..core.detections import Detections
+from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 from ..data.images import read_rgb
 from ..data.voc_xml import write_voc_xml
-from ..draw import draw_boxes, save_rgb
-from ..metrics import Detections
+from ..core.draw import draw_boxes, save_rgb
 from ..models.load import load_predictor
-from .select import MODEL_NMS_IOU, select_detections
+from .select import select_detections
 from .sources import image_paths
 
 CSV_COLUMNS = ["filename", "width", "height", "class", "score", "xmin", "ymin", "xmax", "ymax"]
@@ -47,10 +48,11 @@ def _check_no_overwrite(paths: list[Path], voc_dir: Path) -> None:
 
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = 0.25,
-           iou: float = MODEL_NMS_IOU, max_det: int = 100, num_threads: int | None = None,
+           iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = None,
            overwrite: bool = False, progress: bool = True) -> list[ImageDetections]:
     """Run a `.keras` or `.tflite` model on an image, a folder or a .txt list of images."""
-    predictor, class_names = load_predictor(model, num_threads=num_threads)
+    predictor = load_predictor(model, num_threads=num_threads)
+    class_names = predictor.card.class_names
     paths = image_paths(source)
     outputs = [Path(p) for p in (voc_dir, images_dir) if p]
     if voc_dir and not overwrite:

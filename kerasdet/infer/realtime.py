@@ -9,8 +9,9 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ..draw import draw_boxes
-from .select import MODEL_NMS_IOU, select_detections
+from ..core.draw import draw_boxes
+from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
+from .select import select_detections
 from .sources import BackgroundReader
 
 WINDOW = "kerasdet (q or Esc quits)"
@@ -97,8 +98,8 @@ class AnnotatedWriter:
                            duration=int(1000 / self.fps), optimize=True)
 
 
-def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, iou: float = MODEL_NMS_IOU,
-                 max_det: int = 100, save: str | Path | None = None, show: bool = True,
+def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, iou: float = NMS_IOU,
+                 max_det: int = MAX_DETECTIONS, save: str | Path | None = None, show: bool = True,
                  max_frames: int | None = None,
                  on_frame: Callable[[int, str, np.ndarray], None] | None = None) -> RealtimeReport:
     """Detect on every frame the source delivers (the newest one, for a camera) until it ends, `q`/Esc,

@@ -4,20 +4,19 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..metrics import Detections
+from ..core.detections import Detections
+from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 
-MODEL_NMS_IOU = 0.6  # the class-aware NMS inside every kerasdet model (export/serving.py, predictor.py)
 
-
-def select_detections(d: Detections, conf: float = 0.25, iou: float = MODEL_NMS_IOU,
-                      max_det: int = 100) -> Detections:
+def select_detections(d: Detections, conf: float = 0.25, iou: float = NMS_IOU,
+                      max_det: int = MAX_DETECTIONS) -> Detections:
     """Detections scoring >= `conf`, at most `max_det`, best first.
 
-    The model already ran class-aware NMS at IoU 0.6; an `iou` below that runs a stricter one here
+    The model already ran class-aware NMS at IoU NMS_IOU; an `iou` below that runs a stricter one here
     (an exported .tflite cannot be asked for another threshold), one above it cannot undo the first.
     """
     keep = np.flatnonzero(d.scores >= conf)
-    if iou < MODEL_NMS_IOU and len(keep) > 1:
+    if iou < NMS_IOU and len(keep) > 1:
         xywh = np.concatenate([d.boxes[keep, :2], d.boxes[keep, 2:] - d.boxes[keep, :2]], 1)
         kept = cv2.dnn.NMSBoxesBatched(xywh.astype(np.float32), d.scores[keep].astype(np.float32),
                                        d.classes[keep].astype(np.int32), conf, iou)

@@ -1,5 +1,7 @@
-"""Models: MobileNet backbones, a light PAN neck, YOLOv8-style and RetinaNet heads, built from the config,
-and the predictors that run a trained one (Keras or TFLite).
+"""Models: MobileNet backbones and a light PAN neck (common/), one package per architecture
+(yolov8/, retinanet/, each an `Architecture`: head, loss, decoding), the detector built from the
+config, saving/loading with the model card, and the predictors that run a trained model (Keras
+or TFLite).
 
 Nothing is imported here: running a .tflite file must not load TensorFlow (seconds, hundreds of MB).
 Import from the modules: `kerasdet.models.detector.build_detector`, `kerasdet.models.load.load_predictor`.

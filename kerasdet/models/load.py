@@ -1,28 +1,43 @@
-"""One entry point for a trained model on disk: a `.keras` checkpoint or an exported `.tflite`."""
+"""A trained model on disk: `.keras` checkpoints saved and loaded with their model card, and one
+entry point that opens a `.keras` or an exported `.tflite` as a predictor."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..data.dataset import read_class_names
+from ..core.card import ModelCard, read_card, write_card
+
+
+def save_model(model, card: ModelCard, path: str | Path) -> None:
+    """A plain `.keras` file (loadable with keras.saving.load_model alone) with the card inside."""
+    model.save(path)
+    write_card(path, card)
+
+
+def load_model(path: str | Path):
+    """(Keras model, its ModelCard) from a `.keras` checkpoint."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file")
+    card = read_card(path)
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
+        raise ValueError(f"{path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
+    return model, card
 
 
 def load_predictor(model_path: str | Path, num_threads: int | None = None):
-    """(predictor, class names); both predictors take RGB images of any size and return
-    `Detections` in the images' own pixels, so everything after this is one code path."""
+    """A `KerasPredictor` or `TFLiteDetector`: both take RGB images of any size, return `Detections`
+    in the images' own pixels, and carry their `card` (class names, input size, ...)."""
     model_path = Path(model_path)
     if not model_path.is_file():
         raise FileNotFoundError(f"{model_path}: no such model file")
     if model_path.suffix == ".tflite":
-        from .tflite_predictor import TFLiteDetector
-        detector = TFLiteDetector(model_path, num_threads=num_threads)
-        return detector, detector.class_names
+        from .tflite_detector import TFLiteDetector
+        return TFLiteDetector(model_path, num_threads=num_threads)
     if model_path.suffix != ".keras":
         raise ValueError(f"{model_path}: expected a .keras checkpoint or a .tflite file")
-    import keras
-
     from .predictor import KerasPredictor
-    try:
-        model = keras.saving.load_model(model_path)
-    except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
-        raise ValueError(f"{model_path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
-    return KerasPredictor(model), read_class_names(model_path.parent)
+    return KerasPredictor(*load_model(model_path))

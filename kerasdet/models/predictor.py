@@ -5,22 +5,26 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..data.letterbox import letterbox
-from ..metrics import Detections
-from .detector import best_class_nms, decode_boxes_and_scores
+from ..core.card import ModelCard
+from ..core.detections import Detections
+from ..core.letterbox import letterbox
+from .architecture import get_architecture
+from .detector import best_class_nms
 
 
 class KerasPredictor:
-    def __init__(self, model: keras.Model, score_threshold: float = 0.001, iou_threshold: float = 0.6,
-                 max_detections: int = 100):
-        self.model = model
-        self.input_size = int(model.input_shape[1])
+    def __init__(self, model: keras.Model, card: ModelCard):
+        self.model, self.card = model, card
+        self.input_size = card.input_size
+        self.class_names = card.class_names
+        arch = get_architecture(card.arch)
+        nms = card.nms
 
         @tf.function(reduce_retracing=True)
         def run(images):
-            boxes, scores = decode_boxes_and_scores(model(images, training=False), self.input_size)
+            boxes, scores = arch.decode(model(images, training=False), self.input_size)
             return tf.map_fn(
-                lambda x: best_class_nms(x[0], x[1], max_detections, iou_threshold, score_threshold),
+                lambda x: best_class_nms(x[0], x[1], nms["max_detections"], nms["iou"], nms["score_threshold"]),
                 (boxes, scores), fn_output_signature=(tf.float32, tf.float32, tf.int32, tf.int32))
 
         self._run = run

@@ -1,18 +1,20 @@
 """Per-epoch history of a run: metrics.csv, TensorBoard scalars and results.png."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import tensorflow as tf
 
+from .run_folder import RunFolder
+
+NOT_PLOTTED = ("epoch", "seconds")
+
 
 class RunHistory:
-    def __init__(self, run_dir: Path):
-        self.csv = run_dir / "metrics.csv"
+    def __init__(self, run: RunFolder):
+        self.csv = run / run.METRICS
         self.rows: list[dict] = pd.read_csv(self.csv).to_dict("records") if self.csv.exists() else []
-        self.writer = tf.summary.create_file_writer(str(run_dir / "tensorboard"))
-        self.plot_path = run_dir / "results.png"
+        self.writer = tf.summary.create_file_writer(str(run / run.TENSORBOARD))
+        self.plot_path = run / run.PLOT
 
     def log(self, row: dict) -> None:
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]  # resume rewrites
@@ -30,7 +32,7 @@ class RunHistory:
         import matplotlib.pyplot as plt
 
         df = pd.DataFrame(self.rows)
-        keys = [k for k in ("loss", "box_loss", "class_loss", "dfl_loss", "map50", "map", "lr") if k in df]
+        keys = [k for k in df.columns if k not in NOT_PLOTTED]  # loss terms, metrics, lr: as logged
         fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3))
         for ax, key in zip(axes, keys):
             series = df[["epoch", key]].dropna()

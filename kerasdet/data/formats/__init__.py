@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..dataset import class_names_from_text, class_names_to_text
+from ...core.class_names import class_names_from_text, class_names_to_text
 from ..errors import DataError, DataProblem
 from ..images import IMAGE_SUFFIXES
 from .annotated import AnnotatedImage, class_names_of, load_json

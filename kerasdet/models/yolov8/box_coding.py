@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from ..common.backbones import STRIDES
+
 REG_MAX = 16  # bins per box side; distances up to 15 strides
-STRIDES = (8, 16, 32)
 
 
 def anchor_points(input_size: int, strides=STRIDES) -> tuple[np.ndarray, np.ndarray]:

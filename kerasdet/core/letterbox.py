@@ -1,14 +1,15 @@
-"""Letterbox: scale the longest side to the model input, pad bottom/right with grey.
-
-The same function serves training, evaluation and inference, so boxes map back exactly:
-original = letterboxed / scale.
+"""The model input convention: RGB, the longest side scaled to the input size, padded bottom and
+right with grey. Training, evaluation, export calibration and every runtime use this one
+function, so boxes map back exactly: original = letterboxed / scale.
 """
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
-from .augment import PAD_VALUE
+PAD_VALUE = 114  # grey fill for letterbox and affine borders, as YOLO trainers use
+INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "align": "top-left",
+                    "pad_value": PAD_VALUE, "interpolation": "linear"}  # written into every model card
 
 
 def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from keras import ops
 
-
-def pairwise_iou(a, b):
-    """a (..., M, 1, 4), b (..., 1, A, 4) xyxy -> IoU (..., M, A) in [0, 1]."""
-    lt = ops.maximum(a[..., :2], b[..., :2])
-    rb = ops.minimum(a[..., 2:], b[..., 2:])
-    inter = ops.prod(ops.maximum(rb - lt, 0.0), axis=-1)
-    area = lambda x: (x[..., 2] - x[..., 0]) * (x[..., 3] - x[..., 1])  # noqa: E731
-    return inter / (area(a) + area(b) - inter + 1e-9)
+from ..common.boxes import pairwise_iou
 
 
 def task_aligned_assign(scores, pred_boxes, points, gt_classes, gt_boxes, num_classes: int,

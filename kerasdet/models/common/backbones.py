@@ -11,16 +11,15 @@ from pathlib import Path
 
 import keras
 
+from ...core.registry import BACKBONES
+
+STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every head work on
+
 # Taps chosen for a small neck: the expansion layers carry rich features at few channels,
 # and at stride 32 the 320-channel projection avoids MobileNetV2's 1280-channel head conv
 # (wiring `out_relu` into a YOLOv8 neck gave 39 M parameters).
 _TAPS = {
     "mobilenet_v2": ("block_6_expand_relu", "block_13_expand_relu", "block_16_project"),
-}
-_APPLICATIONS = {
-    "mobilenet_v2": keras.applications.MobileNetV2,
-    "mobilenet_v3_small": keras.applications.MobileNetV3Small,
-    "mobilenet_v3_large": keras.applications.MobileNetV3Large,
 }
 
 
@@ -28,16 +27,16 @@ class WeightsError(ValueError):
     pass
 
 
-def _last_layer_per_stride(model: keras.Model, input_size: int) -> tuple[str, str, str]:
-    """For MobileNetV3: the deepest layer whose output has stride 8, 16 and 32."""
+def _last_layer_per_stride(model: keras.Model, input_size: int) -> tuple[str, ...]:
+    """For MobileNetV3: the deepest layer whose output has each of STRIDES."""
     taps = {}
     for layer in model.layers:
         shape = layer.output.shape if hasattr(layer, "output") else None
         if shape is not None and len(shape) == 4 and shape[1]:
             stride = input_size // shape[1]
-            if stride in (8, 16, 32):
+            if stride in STRIDES:
                 taps[stride] = layer.name
-    return taps[8], taps[16], taps[32]
+    return tuple(taps[s] for s in STRIDES)
 
 
 def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> keras.Model:
@@ -49,7 +48,7 @@ def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> ke
     if name != "mobilenet_v2":
         kwargs["include_preprocessing"] = True  # V3 takes [0, 255] itself
     try:
-        base = _APPLICATIONS[name](**kwargs)
+        base = getattr(keras.applications, BACKBONES[name])(**kwargs)
     except ValueError as err:
         raise WeightsError(f"model.weights: cannot load {weights!r} into {name} alpha {alpha}: {err}") from None
     except Exception as err:  # the download: no network, proxy, ...

@@ -1,4 +1,4 @@
-"""Drawing boxes and tiling pictures (preview, detection pictures, the camera demo)."""
+"""Drawing boxes and tiling pictures (preview, evaluation and detection pictures, the camera demo)."""
 from __future__ import annotations
 
 import colorsys
@@ -6,7 +6,7 @@ import colorsys
 import cv2
 import numpy as np
 
-from .data.dataset import class_name
+from .class_names import class_name
 
 
 def class_color(index: int) -> tuple[int, int, int]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .box_coding import STRIDES
+from ..common.backbones import STRIDES
 
 SCALES = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
 ASPECT_RATIOS = (0.5, 1.0, 2.0)

@@ -5,8 +5,9 @@ which fine-tunes reliably on small sets; KerasCV's YOLOV8Detector drops the DFL 
 """
 from __future__ import annotations
 
-import keras_cv
 from keras import ops
+
+from ..common.boxes import ciou
 
 from .assigner import task_aligned_assign
 from .box_coding import REG_MAX, boxes_to_distances, distances_to_boxes, expected_distances
@@ -27,7 +28,7 @@ def _distribution_focal_loss(box_logits, target_distances):
 
 def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: int):
     """predictions: (box logits (B, A, 4 * REG_MAX), class logits (B, A, C)).
-    Returns (total, box, class, dfl), each a scalar."""
+    Returns {"loss": weighted total, "box_loss", "class_loss", "dfl_loss"}, each a scalar."""
     box_logits, class_logits = predictions
     pred_boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
     target_boxes, target_scores, foreground = task_aligned_assign(
@@ -35,9 +36,8 @@ def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: i
     score_sum = ops.maximum(ops.sum(target_scores), 1.0)
     class_loss = ops.sum(ops.binary_crossentropy(target_scores, class_logits, from_logits=True)) / score_sum
     weight = ops.sum(target_scores, axis=-1) * foreground  # (B, A)
-    ciou = keras_cv.bounding_box.compute_ciou(target_boxes, pred_boxes, bounding_box_format="xyxy")
-    box_loss = ops.sum((1.0 - ciou) * weight) / score_sum
+    box_loss = ops.sum((1.0 - ciou(target_boxes, pred_boxes)) * weight) / score_sum
     dfl = _distribution_focal_loss(box_logits, boxes_to_distances(target_boxes, points, strides))
     dfl_loss = ops.sum(dfl * weight) / score_sum
     total = BOX_WEIGHT * box_loss + CLASS_WEIGHT * class_loss + DFL_WEIGHT * dfl_loss
-    return total, box_loss, class_loss, dfl_loss
+    return {"loss": total, "box_loss": box_loss, "class_loss": class_loss, "dfl_loss": dfl_loss}

@@ -8,8 +8,8 @@ import math
 
 import keras
 
-from .anchor_generator import ANCHORS_PER_LOCATION
-from .layers import separable_bn
+from ..common.layers import separable_bn
+from .anchors import ANCHORS_PER_LOCATION
 
 PRIOR_PROBABILITY = 0.01  # RetinaNet's initial foreground probability: background swamps nothing
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from keras import ops
 
-from .assigner import pairwise_iou
+from ..common.boxes import pairwise_iou
 
 POSITIVE_IOU, NEGATIVE_IOU = 0.5, 0.4
 

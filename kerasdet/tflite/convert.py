@@ -6,8 +6,9 @@ tail after it (softmax over box bins, expectation, pixel coordinates, NMS) stays
 it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.7 and 0.9.
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
 (export/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
-Class names travel inside the file: a zip with `labels.txt` appended to the flatbuffer, the
-TFLite "associated files" convention (flatbuffer readers ignore trailing bytes).
+The model card (class names, architecture, input convention, NMS settings) travels inside the
+file: a zip with `kerasdet_card.json` and `labels.txt` appended to the flatbuffer, the TFLite
+"associated files" convention (flatbuffer readers ignore trailing bytes).
 """
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from ..data.dataset import class_names_to_text, load_dataset, read_class_names
+from ..core.card import CARD_FILE, ModelCard
+from ..core.class_names import class_names_to_text
+from ..core.letterbox import letterbox
+from ..data.dataset import load_dataset
 from ..data.images import read_rgb
-from ..data.letterbox import letterbox
+from ..models.load import load_model
 from .flatbuffer import compact_flatbuffer, op_output_names
 from .serving import serving_function
 
@@ -37,14 +41,14 @@ def calibration_images(data: str | Path, size: int, count: int = 200, seed: int 
         yield [image[None]]
 
 
-def convert(model, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200) -> bytes:
+def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     # Freeze the weights into constants: left as resource variables, the int8 calibrator
     # fails on READ_VARIABLE nodes.
-    frozen = convert_variables_to_constants_v2(serving_function(model).get_concrete_function(),
+    frozen = convert_variables_to_constants_v2(serving_function(model, card).get_concrete_function(),
                                                lower_control_flow=False)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -54,7 +58,7 @@ def convert(model, fmt: str, calib_data: str | Path | None = None, calib_count: 
     elif fmt == "int8":
         if calib_data is None:
             raise ValueError("int8 export needs calibration images: pass --calib DATA (training images)")
-        size = int(model.input_shape[1])
+        size = card.input_size
         tail = _decoding_tail_nodes(converter.convert(), model.name)  # from the float conversion
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: calibration_images(calib_data, size, calib_count)
@@ -73,26 +77,30 @@ def _decoding_tail_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
     return sorted({name for name in op_output_names(float_flatbuffer) if not name.startswith(model_name)})
 
 
-def attach_labels(flatbuffer: bytes, class_names: list[str]) -> bytes:
+LABELS_FILE = "labels.txt"  # the class names for people and TFLite tools; kerasdet reads the card
+
+
+def attach_card(flatbuffer: bytes, card: ModelCard) -> bytes:
+    """The flatbuffer with a zip appended holding the card and labels.txt."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr("labels.txt", class_names_to_text(class_names))
+        z.writestr(LABELS_FILE, class_names_to_text(card.class_names))
+        z.writestr(CARD_FILE, card.to_json())
     return flatbuffer + buffer.getvalue()
 
 
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
            out: str | Path | None = None, calib_count: int = 200) -> Path:
-    """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path."""
-    import keras
+    """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path.
+    int8 calibrates on `calib`, by default the training data named in the model's card."""
     model_path = Path(model_path)
-    model = keras.saving.load_model(model_path)
-    class_names = read_class_names(model_path.parent)
+    model, card = load_model(model_path)
     if calib is None and fmt == "int8":
-        config = model_path.parent / "config.yaml"
-        if config.exists():  # the run's own training data
-            from ..config import load_config
-            calib = load_config(config, check_paths=False).data.train or None
-    data = compact_flatbuffer(convert(model, fmt, calib, calib_count))
+        calib = card.training_data.get("train") or None
+        if calib is not None and not Path(calib).exists():
+            raise ValueError(f"{model_path} was trained on {calib}, which is not here: pass --calib DATA "
+                             "(a folder or list of training images) for int8 calibration")
+    data = compact_flatbuffer(convert(model, card, fmt, calib, calib_count))
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
-    out.write_bytes(attach_labels(data, class_names))
+    out.write_bytes(attach_card(data, card))
     return out

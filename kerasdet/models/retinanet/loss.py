@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from keras import ops
 
-from .box_matcher import match_anchors
-from .retinanet_box_coding import encode_deltas
+from .box_coding import encode_deltas
+from .matcher import match_anchors
 
 ALPHA, GAMMA = 0.25, 2.0
 SMOOTH_L1_BETA = 1.0  # on variance-scaled deltas, as KerasCV's RetinaNet (l1_cutoff 1.0)
@@ -20,7 +20,7 @@ def _focal_loss(targets, logits):
 
 
 def retinanet_loss(predictions, gt_boxes, gt_classes, anchors, num_classes: int):
-    """predictions: (box deltas (B, N, 4), class logits (B, N, C)). Returns (total, box, class, 0)."""
+    """predictions: (box deltas (B, N, 4), class logits (B, N, C)). Returns {"loss", "box_loss", "class_loss"}."""
     box_deltas, class_logits = predictions
     matched_boxes, matched_classes, weight = match_anchors(anchors, gt_boxes, gt_classes)
     positive = ops.cast(matched_classes >= 0, "float32")
@@ -30,4 +30,4 @@ def retinanet_loss(predictions, gt_boxes, gt_classes, anchors, num_classes: int)
     diff = ops.abs(encode_deltas(matched_boxes, anchors) - box_deltas)
     smooth_l1 = ops.where(diff < SMOOTH_L1_BETA, 0.5 * diff ** 2 / SMOOTH_L1_BETA, diff - 0.5 * SMOOTH_L1_BETA)
     box_loss = ops.sum(ops.sum(smooth_l1, axis=-1) * positive) / n_positive
-    return class_loss + box_loss, box_loss, class_loss, ops.zeros_like(box_loss)
+    return {"loss": class_loss + box_loss, "box_loss": box_loss, "class_loss": class_loss}

@@ -9,13 +9,14 @@ import math
 
 import keras
 
+from ..common.backbones import STRIDES
+from ..common.layers import separable_bn
 from .box_coding import REG_MAX
-from .layers import separable_bn
 
 
 def yolo_head(features, num_classes: int, width: int, input_size: int, name: str = "head"):
     box_outputs, class_outputs = [], []
-    for level, (feature, stride) in enumerate(zip(features, (8, 16, 32))):
+    for level, (feature, stride) in enumerate(zip(features, STRIDES)):
         n = f"{name}_p{level + 3}"
         stem = separable_bn(feature, width, name=f"{n}_stem")  # shared by both branches: cheaper
         box = separable_bn(stem, width, name=f"{n}_box")

@@ -1,24 +1,19 @@
 """`kerasdet.TFLiteDetector`: run an exported `.tflite` with LiteRT (ai_edge_litert), with the same
-letterbox pre-processing as training and the Keras path; boxes come back in original image pixels."""
+letterbox pre-processing as training and the Keras path; boxes come back in original image pixels.
+
+The light runtime: it imports kerasdet's dependency-free core only (no TensorFlow, Keras or
+albumentations), so `from kerasdet import TFLiteDetector` is quick on a Raspberry Pi.
+"""
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..data.dataset import class_names_from_text
-from ..data.letterbox import letterbox
-from ..metrics import Detections
-
-
-def read_labels(path: str | Path) -> list[str]:
-    """Class names from the labels.txt that `kerasdet export` appends to the file (zip)."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            return class_names_from_text(z.read("labels.txt").decode())
-    except (zipfile.BadZipFile, KeyError):
-        return []
+from ..core.card import read_card
+from ..core.detections import Detections
+from ..core.letterbox import letterbox
+from ..core.postprocess import SCORE_THRESHOLD
 
 
 class TFLiteDetector:
@@ -34,9 +29,10 @@ class TFLiteDetector:
         except (ValueError, RuntimeError) as err:
             raise ValueError(f"{self.path}: not a TFLite model LiteRT can load ({err})") from None
         (self._input,) = self.interpreter.get_input_details()
-        self.input_size = int(self._input["shape"][1])
         self._outputs = self._find_outputs(self.interpreter.get_output_details())
-        self.class_names = read_labels(self.path)
+        self.card = read_card(self.path)
+        self.input_size = self.card.input_size
+        self.class_names = self.card.class_names
 
     def _find_outputs(self, details) -> dict[str, int]:
         """boxes (1, K, 4) float, scores (1, K) float, classes (1, K) int32, count (1,) int32."""
@@ -52,7 +48,7 @@ class TFLiteDetector:
             raise ValueError(f"{self.path}: outputs {shapes} are not a kerasdet detector's")
         return kinds
 
-    def detect(self, image: np.ndarray, score_threshold: float = 0.001) -> Detections:
+    def detect(self, image: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> Detections:
         """One RGB uint8 image of any size -> its detections in its own pixels."""
         letterboxed, scale = letterbox(image, self.input_size)
         self.interpreter.set_tensor(self._input["index"], letterboxed[None])

@@ -1,0 +1,68 @@
+"""`ModelCard`: what a saved model knows about itself, stored inside the file.
+
+A `.keras` checkpoint and an exported `.tflite` each carry `kerasdet_card.json` in a zip: the
+`.keras` file is itself a zip (Keras ignores members it does not know, so plain
+`keras.saving.load_model` still loads it), and a `.tflite` gets a zip appended after the
+flatbuffer, TFLite's "associated files" convention (flatbuffer readers ignore trailing bytes).
+Copy either file anywhere and it still knows its classes, architecture and input convention.
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .letterbox import INPUT_CONVENTION
+from .postprocess import NMS_SETTINGS
+
+CARD_FILE = "kerasdet_card.json"
+
+
+class ModelCardError(ValueError):
+    """A model file without a readable card: it names the file."""
+
+
+def kerasdet_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("kerasdet")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+@dataclass
+class ModelCard:
+    arch: str
+    backbone: str
+    alpha: float
+    input_size: int
+    class_names: list[str]
+    input: dict = field(default_factory=lambda: dict(INPUT_CONVENTION))
+    nms: dict = field(default_factory=lambda: dict(NMS_SETTINGS))
+    training_data: dict = field(default_factory=dict)  # source lists, image and box counts
+    kerasdet_version: str = field(default_factory=kerasdet_version)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelCard":
+        return cls(**json.loads(text))
+
+
+def write_card(path: str | Path, card: ModelCard) -> None:
+    """Add the card to a zip file (a `.keras` checkpoint, or the zip appended to a `.tflite`)."""
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(CARD_FILE, card.to_json())
+
+
+def read_card(path: str | Path) -> ModelCard:
+    try:
+        with zipfile.ZipFile(path) as z:
+            return ModelCard.from_json(z.read(CARD_FILE).decode())
+    except (zipfile.BadZipFile, KeyError) as err:
+        raise ModelCardError(f"{path}: no kerasdet model card inside ({err}); was it made by kerasdet "
+                             "0.2 or later? Export or train it again.") from None
+    except (TypeError, json.JSONDecodeError) as err:
+        raise ModelCardError(f"{path}: unreadable kerasdet model card ({err})") from None

@@ -1,0 +1,17 @@
+"""Class names as text: one name per line (classes.txt in a run folder, labels.txt in a .tflite)."""
+from __future__ import annotations
+
+CLASS_NAMES_FILE = "classes.txt"  # written beside checkpoints for people; models carry their own card
+
+
+def class_names_to_text(names: list[str]) -> str:
+    return "".join(name + "\n" for name in names)
+
+
+def class_names_from_text(text: str) -> list[str]:
+    return text.split("\n")[:-1]
+
+
+def class_name(class_names: list[str], index: int) -> str:
+    """The name of a class index, or the index itself when the names do not cover it."""
+    return class_names[index] if 0 <= index < len(class_names) else str(index)

@@ -1,0 +1,22 @@
+"""`Detections`: what every predictor returns for one image, in that image's own pixels."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Detections:
+    boxes: np.ndarray  # (K, 4) xyxy pixels of the original image
+    scores: np.ndarray  # (K,)
+    classes: np.ndarray  # (K,) int
+
+
+def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(M, 4) and (N, 4) xyxy boxes -> (M, N) IoU."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
+    return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)

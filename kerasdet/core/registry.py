@@ -1,0 +1,19 @@
+"""The architectures and backbones kerasdet builds, by name: config validation, the model builder,
+serving/export, training logs and the benchmarks all read these tables.
+
+An architecture is a package under kerasdet/models/ exposing `ARCHITECTURE` (a
+`kerasdet.models.architecture.Architecture`); adding one is its folder plus one line here.
+Names only, so reading them loads no Keras.
+"""
+from __future__ import annotations
+
+ARCHITECTURES = {
+    "yolov8": "kerasdet.models.yolov8",
+    "retinanet": "kerasdet.models.retinanet",
+}
+
+BACKBONES = {  # name -> keras.applications constructor
+    "mobilenet_v2": "MobileNetV2",
+    "mobilenet_v3_small": "MobileNetV3Small",
+    "mobilenet_v3_large": "MobileNetV3Large",
+}

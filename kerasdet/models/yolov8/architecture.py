@@ -1,0 +1,29 @@
+"""YOLOv8 as a kerasdet `Architecture`: the head, its loss and its decoding in one place."""
+from __future__ import annotations
+
+import tensorflow as tf
+
+from ..architecture import Architecture
+from .box_coding import anchor_points, distances_to_boxes, expected_distances
+from .head import yolo_head
+from .loss import yolo_loss
+
+
+class YOLOv8(Architecture):
+    name = "yolov8"
+    loss_terms = ("box_loss", "class_loss", "dfl_loss")
+
+    def build_head(self, features, num_classes, width, input_size):
+        return yolo_head(features, num_classes, width, input_size)
+
+    def loss_fn(self, input_size, num_classes):
+        points, strides = (tf.constant(a) for a in anchor_points(input_size))
+        return lambda predictions, boxes, classes: yolo_loss(predictions, boxes, classes, points, strides,
+                                                             num_classes)
+
+    def decode_boxes(self, box_outputs, input_size):
+        points, strides = anchor_points(input_size)
+        return distances_to_boxes(expected_distances(box_outputs), points, strides)
+
+
+ARCHITECTURE = YOLOv8()

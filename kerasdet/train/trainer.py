@@ -1,0 +1,91 @@
+"""`Trainer`: the model, its two optimizers (head, backbone) and the compiled training step.
+
+Recipe for a few hundred images: warm-up then cosine learning rate, global-norm gradient
+clipping, a first phase with the backbone frozen (no gradients through it at all, so it is also
+fast), then the last `train.backbone_trainable_fraction` of the backbone trained at a lower rate.
+The loss and its named terms come from the architecture (models/<arch>/).
+"""
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from ..config import Config
+from ..core.card import ModelCard
+from ..models.architecture import get_architecture
+from ..models.detector import build_detector
+from ..models.predictor import KerasPredictor
+from .fused_batchnorm import use_fused_batchnorm
+from .schedule import WarmupCosine
+
+
+def last_backbone_variables(backbone: keras.Model, fraction: float) -> list:
+    """Trainable variables of the deepest `fraction` of the backbone's layers. Gradients then
+    stop there, so the high-resolution early layers (most of the backward cost) are skipped."""
+    inner = [layer for layer in backbone.layers if isinstance(layer, keras.Model)][-1]
+    layers = [layer for layer in inner.layers if layer.trainable_weights]
+    keep = layers[len(layers) - round(fraction * len(layers)):] if fraction > 0 else []
+    return [v for layer in keep for v in layer.trainable_weights]
+
+
+class Trainer:
+    def __init__(self, cfg: Config, num_classes: int, steps_per_epoch: int):
+        t = cfg.train
+        self.cfg = cfg
+        self.model = build_detector(cfg.model, num_classes)
+        use_fused_batchnorm(self.model)
+        arch = get_architecture(cfg.model.arch)
+        self.loss = arch.loss(cfg.model.input_size, num_classes)
+        self.loss_terms = ("loss",) + arch.loss_terms
+        backbone = self.model.get_layer("backbone")
+        backbone_ids = {id(v) for v in backbone.trainable_variables}
+        self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
+        self.backbone_vars = last_backbone_variables(backbone, t.backbone_trainable_fraction)
+        total, warmup = t.epochs * steps_per_epoch, t.warmup_epochs * steps_per_epoch
+        self.optimizers = {  # named, so the resume state finds each variable by its path
+            part: keras.optimizers.AdamW(WarmupCosine(t.learning_rate * factor, warmup, total),
+                                         weight_decay=t.weight_decay, beta_1=0.9, name=f"{part}_optimizer")
+            for part, factor in (("head", 1.0), ("backbone", t.backbone_lr_factor))}
+        self.optimizers["head"].build(self.head_vars)
+        self.optimizers["backbone"].build(self.backbone_vars)
+        self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
+
+    def _make_step(self, backbone_frozen: bool):
+        variables = self.head_vars if backbone_frozen else self.head_vars + self.backbone_vars
+        n_head = len(self.head_vars)
+
+        @tf.function(jit_compile=False)
+        def step(images, boxes, classes):
+            with tf.GradientTape() as tape:
+                losses = self.loss(self.model(tf.cast(images, tf.float32), training=True), boxes, classes)
+            grads = tape.gradient(losses["loss"], variables)
+            grads, _ = tf.clip_by_global_norm(grads, self.cfg.train.clipnorm)
+            self.optimizers["head"].apply_gradients(zip(grads[:n_head], self.head_vars))
+            if not backbone_frozen:
+                # The backbone optimizer counts its own steps, so its schedule stays aligned.
+                self.optimizers["backbone"].apply_gradients(zip(grads[n_head:], self.backbone_vars))
+            return losses
+
+        return step
+
+    def train_step(self, images, targets, backbone_frozen: bool) -> dict[str, float]:
+        """One optimisation step; returns the loss terms (`loss_terms`) as floats."""
+        losses = self._steps[backbone_frozen](images, targets["boxes"], targets["classes"])
+        return {name: float(losses[name]) for name in self.loss_terms}
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.optimizers["head"].learning_rate)
+
+    def predictor(self, card: ModelCard) -> KerasPredictor:
+        return KerasPredictor(self.model, card)
+
+    # --- resume: optimizer variables by their paths ----------------------------------------------
+    def state(self) -> dict[str, np.ndarray]:
+        return {v.path: np.array(v) for opt in self.optimizers.values() for v in opt.variables}
+
+    def load_state(self, state: dict[str, np.ndarray]) -> None:
+        for opt in self.optimizers.values():
+            for v in opt.variables:
+                v.assign(state[v.path])
