@@ -91,7 +91,7 @@ def trained(tiny_project):
 @pytest.fixture(scope="session")
 def exported(trained, tmp_path_factory):
     """The tiny trained model as fp32, fp16 and int8 .tflite files."""
-    from kerasdet.export import export
+    from kerasdet.tflite.convert import export
     out = tmp_path_factory.mktemp("export")
     best = trained.run_dir / "best.keras"
     return {fmt: export(best, fmt, out=out / f"{fmt}.tflite", calib_count=32) for fmt in ("fp32", "fp16", "int8")}

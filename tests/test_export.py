@@ -5,19 +5,14 @@ import pytest
 from kerasdet.data import load_dataset
 from kerasdet.data.images import read_rgb
 from kerasdet.evaluate import evaluate
-from kerasdet.export import export
-from kerasdet.models.tflite_predictor import TFLiteDetector
+from kerasdet.core.detections import box_iou_matrix
+from kerasdet.models.load import load_model
+from kerasdet.models.tflite_detector import TFLiteDetector
 
 
 def op_names(path):
-    from kerasdet.export.flatbuffer import op_names as names_in
+    from kerasdet.tflite.flatbuffer import op_names as names_in
     return set(names_in(path.read_bytes()))
-
-
-def iou(a, b):
-    lt, rb = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
-    inter = np.prod(np.clip(rb - lt, 0, None))
-    return inter / (np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter)
 
 
 @pytest.mark.parametrize("fmt", ["fp32", "fp16", "int8"])
@@ -40,11 +35,10 @@ def test_int8_is_integer_where_it_counts(exported):
 
 
 def test_tflite_and_keras_detections_agree(trained, exported):
-    import keras
     from kerasdet.models.predictor import KerasPredictor
     ds = load_dataset(trained.run_dir.parent / "splits" / "val.txt")
     images = [read_rgb(r.image_path) for r in ds.records]
-    keras_dets = KerasPredictor(keras.saving.load_model(trained.run_dir / "best.keras")).predict(images)
+    keras_dets = KerasPredictor(*load_model(trained.run_dir / "best.keras")).predict(images)
     tflite = TFLiteDetector(exported["fp32"])
     matched = total = 0
     for image, k in zip(images, keras_dets):
@@ -53,8 +47,8 @@ def test_tflite_and_keras_detections_agree(trained, exported):
             if score < 0.2:
                 continue
             total += 1
-            same = [iou(box, b) for b, c in zip(t.boxes, t.classes) if c == cls]
-            matched += bool(same) and max(same) > 0.9
+            same = box_iou_matrix(box[None], t.boxes[t.classes == cls])
+            matched += same.max(initial=0) > 0.9
     assert total >= 5 and matched == total
 
 
@@ -92,14 +86,12 @@ def test_evaluate_plots_and_json_from_the_int8_file(trained, exported, tmp_path,
 
 
 def test_compacting_the_flatbuffer_changes_no_output(trained, demo_data):
-    import keras
-
     from ai_edge_litert.interpreter import Interpreter
-    from kerasdet.data.letterbox import letterbox
-    from kerasdet.export.flatbuffer import compact_flatbuffer
-    from kerasdet.export.tflite import convert
+    from kerasdet.core.letterbox import letterbox
+    from kerasdet.tflite.convert import convert
+    from kerasdet.tflite.flatbuffer import compact_flatbuffer
 
-    raw = convert(keras.saving.load_model(trained.run_dir / "best.keras"), "fp32")
+    raw = convert(*load_model(trained.run_dir / "best.keras"), "fp32")
     small = compact_flatbuffer(raw)
     assert len(small) < len(raw)
     images = [letterbox(read_rgb(r.image_path), 96)[0] for r in load_dataset(demo_data).records[:4]]
@@ -118,3 +110,26 @@ def test_compacting_the_flatbuffer_changes_no_output(trained, demo_data):
     assert names_before == names_after
     for a, b in zip(before, after):
         assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_a_checkpoint_copied_alone_keeps_its_class_names(trained, tmp_path):
+    # The model card inside best.keras carries the class names (and the calibration data for int8):
+    # nothing is read from the run folder it came from.
+    import shutil
+
+    import keras
+    from kerasdet.core.card import ModelCardError
+    from kerasdet.tflite.convert import export
+    alone = tmp_path / "elsewhere" / "model.keras"
+    alone.parent.mkdir()
+    shutil.copy(trained.run_dir / "best.keras", alone)
+    data = trained.run_dir.parent / "splits" / "val.txt"
+    here, there = evaluate(trained.run_dir / "best.keras", data), evaluate(alone, data)
+    assert list(there["per_class"]) == ["heart", "star"] and there["per_class"] == here["per_class"]
+    assert TFLiteDetector(export(alone, "int8", calib_count=8)).class_names == ["heart", "star"]
+    with pytest.raises(ValueError, match=r"--classes star,heart disagrees .* \(heart,star\)"):
+        evaluate(alone, data, classes=["star", "heart"])
+    plain = tmp_path / "plain.keras"  # a Keras file kerasdet did not write: refused, not guessed at
+    keras.saving.load_model(alone).save(plain)
+    with pytest.raises(ModelCardError, match="plain.keras: no kerasdet model card"):
+        evaluate(plain, data)

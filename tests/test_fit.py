@@ -54,7 +54,7 @@ def test_resume_continues_a_killed_run(tiny_project):
             assert proc.poll() is None, "training ended before it could be killed"
             time.sleep(0.5)
             if (run / "last_state.npz").exists():  # replaced atomically, never half-written
-                state_epoch = int(np.load(run / "last_state.npz")["epoch"])
+                state_epoch = int(np.load(run / "last_state.npz")["progress/epoch"])
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -63,7 +63,7 @@ def test_resume_continues_a_killed_run(tiny_project):
     result = fit(None, resume=run, quiet=True)
     history = pd.read_csv(run / "metrics.csv")
     assert list(history.epoch) == list(range(1, 7))  # continued at state_epoch + 1, none repeated
-    assert int(np.load(run / "last_state.npz")["epoch"]) == 6
+    assert int(np.load(run / "last_state.npz")["progress/epoch"]) == 6
     assert result.best_metrics["map50"] >= 0.0 and (run / "best.keras").exists()
 
 
@@ -83,10 +83,10 @@ def test_cli_train_bad_config_names_the_key(tmp_path, capsys):
 def test_no_box_is_dropped_when_an_image_holds_more_than_max_boxes(tmp_path, capsys):
     from conftest import write_pair
     from kerasdet.data.dataset import load_dataset
-    from kerasdet.train.fit import _box_slots
+    from kerasdet.data.samples import box_slots
     write_pair(tmp_path, "crowded", [("heart", (2 + 6 * i, 2, 6 + 6 * i, 8)) for i in range(5)])
     write_pair(tmp_path, "single", [("star", (10, 10, 30, 30))])
     dataset = load_dataset(str(tmp_path), ["heart", "star"])
-    assert _box_slots(dataset, 32) == 32
-    assert _box_slots(dataset, 3) == 5
+    assert box_slots(dataset, 32) == 32
+    assert box_slots(dataset, 3) == 5
     assert "crowded.xml has 5 boxes" in capsys.readouterr().out

@@ -18,8 +18,8 @@ from kerasdet.data.synthetic import make_demo_video
 from kerasdet.infer import SourceError, detect, open_source, select_detections
 from kerasdet.infer.detect import pixel_box
 from kerasdet.infer.sources import READER_THREAD, BackgroundReader
-from kerasdet.metrics import Detections
-from kerasdet.models.tflite_predictor import TFLiteDetector
+from kerasdet.core.detections import Detections, box_iou_matrix
+from kerasdet.models.tflite_detector import TFLiteDetector
 
 TOOLS = Path(__file__).parent.parent / "tools"
 
@@ -38,12 +38,6 @@ def read_video(path):
         if not ok:
             return frames
         frames.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
-
-
-def box_iou(a, b):
-    lt, rb = np.maximum(a[:2], b[:2]), np.minimum(a[2:], b[2:])
-    inter = np.prod(np.clip(rb - lt, 0, None))
-    return inter / (np.prod(a[2:] - a[:2]) + np.prod(b[2:] - b[:2]) - inter)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +61,7 @@ def test_detect_cam_headless_writes_the_annotated_video(exported, clip, tmp_path
     drawn_frames = found = 0
     for frame, drawn, objects in zip(source_frames, annotated, truth):
         d = select_detections(detector.detect(frame), conf=0.1)
-        found += any(box_iou(b, np.array(t)) > 0.5 for b in d.boxes for _, t in objects)
+        found += any(box_iou_matrix(d.boxes, np.array([t], np.float32)).max(initial=0) > 0.5 for _, t in objects)
         for x1, y1, x2, y2 in (pixel_box(b, 128, 96) for b in d.boxes):
             # the box's outline is drawn where the detector put it: strong change on the left edge
             edge = np.abs(drawn[y1 + 2:y2 - 2, x1].astype(int) - frame[y1 + 2:y2 - 2, x1]).mean()

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from kerasdet.data.dataset import ImageRecord
-from kerasdet.metrics import Detections, coco_evaluate, confusion_matrix
+from kerasdet.core.detections import Detections
+from kerasdet.core.records import ImageRecord
+from kerasdet.metrics import coco_evaluate, confusion_matrix
 
 
 def record(boxes, labels, difficult=None):

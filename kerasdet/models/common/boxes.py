@@ -15,6 +15,7 @@ def pairwise_iou(a, b):
 
 
 def ciou(boxes1, boxes2):
-    """Complete IoU of matching xyxy boxes (..., 4) -> (...): Keras' own implementation
-    (keras.utils.bounding_boxes, the same maths KerasCV had)."""
+    """Complete IoU (arXiv 1911.08287) of matching xyxy boxes (..., 4) -> (...): Keras' own
+    implementation (keras.utils.bounding_boxes). KerasCV 0.9.0's squares the paper's 4/pi^2 in the
+    aspect-ratio term (0.405x of it); tests/test_kerascv_reference.py shows both."""
     return bounding_boxes.compute_ciou(boxes1, boxes2, bounding_box_format="xyxy")

@@ -1,0 +1,48 @@
+"""The dependency-free core and the light runtime: no TensorFlow, Keras or albumentations."""
+import json
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from kerasdet.core.card import CARD_FILE, ModelCard, ModelCardError, read_card, write_card
+from kerasdet.core.letterbox import PAD_VALUE, letterbox
+
+
+def test_light_runtime_imports_no_tensorflow_keras_or_albumentations():
+    code = ("import sys; import kerasdet; from kerasdet import TFLiteDetector; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'albumentations', 'pycocotools', 'yaml') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_public_api_names_resolve():
+    import kerasdet
+    assert callable(kerasdet.export) and callable(kerasdet.fit) and callable(kerasdet.detect)
+    assert kerasdet.__version__ and "export" in dir(kerasdet)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        kerasdet.nothing
+
+
+def test_card_round_trips_through_a_zip_and_names_a_file_without_one(tmp_path):
+    card = ModelCard(arch="yolov8", backbone="mobilenet_v2", alpha=0.35, input_size=96, class_names=["a", "b c"],
+                     training_data={"images": 3})
+    path = tmp_path / "m.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("other.txt", "x")
+    write_card(path, card)
+    assert read_card(path) == card
+    assert json.loads(zipfile.ZipFile(path).read(CARD_FILE))["input"]["pad_value"] == PAD_VALUE
+    (tmp_path / "no_card.zip").write_bytes(b"not a zip")
+    with pytest.raises(ModelCardError, match="no_card.zip: no kerasdet model card"):
+        read_card(tmp_path / "no_card.zip")
+
+
+def test_letterbox_scales_the_long_side_and_pads_bottom_right():
+    image = np.full((30, 60, 3), 7, np.uint8)
+    out, scale = letterbox(image, 96)
+    assert out.shape == (96, 96, 3) and scale == pytest.approx(1.6)
+    assert (out[:48] == 7).all() and (out[48:] == PAD_VALUE).all()
