@@ -18,6 +18,8 @@ def saved(request, tmp_path_factory):
     """(trainer, card, path of a .keras saved after one training step) for one architecture."""
     from kerasdet.models.detector import model_card
     from kerasdet.train import RunFolder, Trainer
+    import keras
+    keras.utils.set_random_seed(0)
     cfg = Config()
     cfg.model.arch, cfg.model.alpha, cfg.model.input_size, cfg.model.weights = request.param, 0.35, SIZE, "none"
     trainer = Trainer(cfg, num_classes=2, steps_per_epoch=1)
@@ -76,11 +78,18 @@ def test_keras_and_tflite_decode_identically(saved, tflite_files, demo_data):
     from kerasdet.models.load import load_predictor
     keras_predictor, tflite = load_predictor(saved[2]), load_predictor(tflite_files["fp32"], num_threads=1)
     images = [read_rgb(r.image_path) for r in load_dataset(demo_data).records[:4]]
+    nms_iou, exact = saved[1].nms["iou"], 0
     for image, k in zip(images, keras_predictor.predict(images)):
         t = tflite.detect(image)
         top = np.argsort(-k.scores)[:10]  # an untrained model: compare its most confident boxes
         for box, score, cls in zip(k.boxes[top], k.scores[top], k.classes[top]):
-            same_class = t.classes == cls
-            ious = box_iou_matrix(box[None], t.boxes[same_class])[0]
-            assert ious.max(initial=0) > 0.99, (box, score, cls)
-            assert abs(t.scores[same_class][ious.argmax()] - score) < 0.01 * score + 1e-3  # XNNPACK rounds otherwise
+            ious = box_iou_matrix(box[None], t.boxes)[0] * (t.classes == cls)
+            i = int(ious.argmax()) if len(ious) else -1
+            # XNNPACK's float rounding differs from TensorFlow's by up to ~1e-3 in a score
+            if i >= 0 and ious[i] > 0.99 and abs(t.scores[i] - score) < 0.01 * score + 1e-3:
+                exact += 1
+                continue
+            # otherwise only a near-tie may explain it: an overlapping box of its class scored about
+            # as high won NMS in TFLite where this one won it in Keras
+            assert i >= 0 and ious[i] > nms_iou and t.scores[i] > score - 2e-3, (box, score, cls)
+    assert exact >= 0.9 * 10 * len(images), exact

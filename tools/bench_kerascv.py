@@ -56,8 +56,9 @@ from kerasdet.core.letterbox import letterbox  # noqa: E402
 from kerasdet.data import load_dataset  # noqa: E402
 from kerasdet.data.images import read_rgb  # noqa: E402
 from kerasdet.metrics import coco_evaluate  # noqa: E402
+from kerasdet.models.common.backbones import TAPS as KERASDET_TAPS  # noqa: E402
 
-TAPS = {"P3": "block_6_expand_relu", "P4": "block_13_expand_relu", "P5": "block_16_project"}  # as kerasdet
+TAPS = dict(zip(("P3", "P4", "P5"), KERASDET_TAPS["mobilenet_v2"]))  # the same feature maps as kerasdet
 
 
 def load_split(records, size):

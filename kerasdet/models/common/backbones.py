@@ -18,7 +18,7 @@ STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every h
 # Taps chosen for a small neck: the expansion layers carry rich features at few channels,
 # and at stride 32 the 320-channel projection avoids MobileNetV2's 1280-channel head conv
 # (wiring `out_relu` into a YOLOv8 neck gave 39 M parameters).
-_TAPS = {
+TAPS = {
     "mobilenet_v2": ("block_6_expand_relu", "block_13_expand_relu", "block_16_project"),
 }
 
@@ -73,7 +73,7 @@ def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> ke
             # survive an outer `model(x, training=True)`. Batch statistics at 160x160 also cost
             # a third of the training step on 2 cores.
             layer.trainable = False
-    taps = _TAPS.get(name) or _last_layer_per_stride(base, input_size)
+    taps = TAPS.get(name) or _last_layer_per_stride(base, input_size)
     images = keras.Input((input_size, input_size, 3), name="images")
     x = images
     if name == "mobilenet_v2":  # keras.applications.mobilenet_v2.preprocess_input: [-1, 1]
