@@ -54,7 +54,7 @@ def _cmd_preview(args) -> None:
 
 
 def _cmd_train(args) -> None:
-    from .train import fit
+    from .train import RunFolder, fit
     if args.resume:
         result = fit(None, resume=args.resume, overrides=args.set)
     else:
@@ -64,7 +64,8 @@ def _cmd_train(args) -> None:
     best = result.best_metrics
     if best:
         print(f"best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.4f}, mAP@[.5:.95] {best['map']:.4f}")
-    print(f"run folder: {result.run_dir} (best.keras, last.keras, metrics.csv, results.png, tensorboard/)")
+    names = (RunFolder.BEST, RunFolder.LAST, RunFolder.METRICS, RunFolder.PLOT, RunFolder.TENSORBOARD + "/")
+    print(f"run folder: {result.run_dir} ({', '.join(names)})")
 
 
 def _cmd_evaluate(args) -> None:

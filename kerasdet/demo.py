@@ -18,7 +18,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     data = make_demo_dataset(out / "data", n=n, seed=0)
     print(f"[1] synthetic LabelImg data: {n} images + XML in {data}")
     splits = split_dataset(data, out / "splits", val=0.2, test=0.0, group=r"^(scene\d+)_", seed=0)
-    print(f"[2] split by scene: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
+    print("[2] split by scene: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     stats = dataset_stats(data)
     plot_stats(stats, out / "stats.png")
     print("[3] dataset stats (plots in " + str(out / "stats.png") + ")\n" + format_stats(stats))
@@ -30,7 +30,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     cfg.save(out / "config.yaml")
     preview = preview_augmentations(cfg, out / "preview.png")
     print(f"[4] augmented training batch as the model sees it: {preview}")
-    from .train import fit  # TensorFlow loads here, after the quick data steps
+    from .train import RunFolder, fit  # TensorFlow loads here, after the quick data steps
     print(f"[5] training {cfg.model.arch} on {cfg.model.backbone} (alpha {cfg.model.alpha}, "
           f"input {cfg.model.input_size}, from scratch) for {cfg.train.epochs} epochs")
     result = fit(cfg, out=out / "train")
@@ -39,7 +39,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")
     from .evaluate import evaluate
     from .tflite.convert import export
-    int8 = export(result.run_dir / "best.keras", "int8")
+    int8 = export(result.run_dir / RunFolder.BEST, "int8")
     int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
     print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
           f"mAP@0.5 {int8_metrics['map50']:.3f}, mAP@[.5:.95] {int8_metrics['map']:.3f} "

@@ -1,5 +1,9 @@
+"""Shared by the unit tests (tests/unit/: no trained model, each a few seconds) and the integration
+chain (tests/integration/: one tiny model trained, exported and used end to end)."""
 import hashlib
+import importlib.util
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
@@ -10,8 +14,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from kerasdet.config import load_config  # noqa: E402
+from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
 from kerasdet.data.split import split_dataset  # noqa: E402
-from kerasdet.data.synthetic import make_demo_dataset  # noqa: E402
+from kerasdet.data.synthetic import make_demo_dataset, make_demo_video  # noqa: E402
 from kerasdet.data.voc_xml import write_voc_xml  # noqa: E402
 
 
@@ -29,12 +34,32 @@ def write_pair(folder: Path, stem: str, objects, w=64, h=48, image_dir: Path | N
     write_voc_xml(folder / f"{stem}.xml", f"{stem}.jpg", w, h, objects)
 
 
+def load_tool(name):
+    """A script of tools/ as a module."""
+    spec = importlib.util.spec_from_file_location(name, TOOLS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+TOOLS = Path(__file__).parents[1] / "tools"
+
+
 def tree_digest(folder: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
         if p.is_file():
             h.update(str(p.relative_to(folder)).encode() + p.read_bytes())
     return h.hexdigest()
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory):
+    """A 12-frame synthetic video and the true boxes of each frame, objects as large as in the tiny
+    model's 128x96 training pictures."""
+    path = tmp_path_factory.mktemp("video") / "clip.mp4"
+    truth = make_demo_video(path, frames=12, size=(128, 96), objects=1, seed=0, object_size=(0.3, 0.45))
+    return path, truth
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +102,8 @@ def tiny_config(root, epochs):
     return path
 
 
+# --- the integration chain's tiny model --------------------------------------------------------
+
 # Over seeds 1-4 the tiny model reached best mAP@0.5 0.28-0.44 after 14 epochs and 0.52-0.64 after
 # 30 (about 1 s an epoch). Float rounding differs between CPUs, so the tests need that margin.
 TINY_EPOCHS = 30
@@ -95,3 +122,57 @@ def exported(trained, tmp_path_factory):
     out = tmp_path_factory.mktemp("export")
     best = trained.run_dir / "best.keras"
     return {fmt: export(best, fmt, out=out / f"{fmt}.tflite", calib_count=32) for fmt in ("fp32", "fp16", "int8")}
+
+
+# --- untrained models of every architecture: what unit tests of saving, export and runtimes use --
+
+UNTRAINED_SIZE = 64
+
+
+@dataclass
+class Untrained:
+    trainer: object  # kerasdet.train.Trainer
+    card: object  # its ModelCard
+    path: Path  # best.keras saved after one training step
+    losses: dict  # the step's loss terms
+    weights_changed: bool
+
+
+@pytest.fixture(scope="session", params=list(ARCHITECTURES))
+def untrained(request, tmp_path_factory) -> Untrained:
+    """One training step of a tiny detector (head only: quick to trace), saved with its card."""
+    import keras
+
+    from kerasdet.config import Config
+    from kerasdet.models.detector import model_card
+    from kerasdet.train import RunFolder, Trainer
+    keras.utils.set_random_seed(0)
+    cfg = Config()
+    cfg.model.arch, cfg.model.alpha, cfg.model.input_size, cfg.model.weights = (request.param, 0.35, UNTRAINED_SIZE,
+                                                                                 "none")
+    trainer = Trainer(cfg, num_classes=2, steps_per_epoch=1)
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (2, UNTRAINED_SIZE, UNTRAINED_SIZE, 3), dtype=np.uint8)
+    targets = {"boxes": np.array([[[4, 4, 40, 50], [-1] * 4], [[20, 10, 60, 60], [30, 30, 50, 50]]], np.float32),
+               "classes": np.array([[1, -1], [0, 1]], np.float32)}
+    before = [w.copy() for w in trainer.model.get_weights()]
+    losses = trainer.train_step(images, targets, backbone_frozen=True)
+    changed = any(not np.array_equal(b, w) for b, w in zip(before, trainer.model.get_weights()))
+    # An untrained head scores every anchor near its prior (ties everywhere, so NMS may keep either
+    # of two equal boxes): random class-output weights spread the scores out.
+    for layer in trainer.model.layers:
+        if layer.name.endswith("_cls_out"):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([rng.normal(0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
+    card = model_card(cfg.model, ["heart", "star"])
+    run = RunFolder(tmp_path_factory.mktemp(request.param)).create()
+    return Untrained(trainer, card, run.save_model(trainer.model, card, run.BEST), losses, changed)
+
+
+@pytest.fixture(scope="session")
+def untrained_tflite(untrained, demo_data, tmp_path_factory) -> dict[str, Path]:
+    """The untrained model exported as fp32 and int8 (calibrated on the demo images)."""
+    from kerasdet.tflite.convert import export
+    out = tmp_path_factory.mktemp("tflite")
+    return {fmt: export(untrained.path, fmt, calib=demo_data, out=out / f"{untrained.card.arch}_{fmt}.tflite",
+                        calib_count=8) for fmt in ("fp32", "int8")}

@@ -53,9 +53,11 @@ import tensorflow as tf  # noqa: E402
 import kerasdet  # noqa: E402
 from kerasdet.core.detections import Detections  # noqa: E402
 from kerasdet.core.letterbox import letterbox  # noqa: E402
+from kerasdet.core.postprocess import MAX_DETECTIONS, NMS_IOU, SCORE_THRESHOLD  # noqa: E402
 from kerasdet.data import load_dataset  # noqa: E402
 from kerasdet.data.images import read_rgb  # noqa: E402
 from kerasdet.metrics import coco_evaluate  # noqa: E402
+from kerasdet.train import RunFolder  # noqa: E402
 from kerasdet.models.common.backbones import TAPS as KERASDET_TAPS  # noqa: E402
 
 TAPS = dict(zip(("P3", "P4", "P5"), KERASDET_TAPS["mobilenet_v2"]))  # the same feature maps as kerasdet
@@ -113,7 +115,8 @@ def build_kerascv_detector(cfg, weights, num_classes):
     for layer in backbone.layers:
         layer.trainable = weights == "none"  # pretrained: start frozen, BatchNorm stays frozen
     decoder = keras_cv.layers.NonMaxSuppression(bounding_box_format="xyxy", from_logits=False,
-                                                confidence_threshold=0.001, iou_threshold=0.6, max_detections=100)
+                                                confidence_threshold=SCORE_THRESHOLD, iou_threshold=NMS_IOU,
+                                                max_detections=MAX_DETECTIONS)
     model = keras_cv.models.YOLOV8Detector(backbone=backbone, num_classes=num_classes, bounding_box_format="xyxy",
                                            fpn_depth=1, prediction_decoder=decoder)
     return model, backbone
@@ -198,7 +201,7 @@ def main() -> None:
     began = time.perf_counter()
     result = kerasdet.fit(args.config, out=out / "kerasdet", overrides=overrides, quiet=True)
     kd_seconds = time.perf_counter() - began
-    kd_params = keras.saving.load_model(result.run_dir / "best.keras", compile=False).count_params()
+    kd_params = keras.saving.load_model(result.run_dir / RunFolder.BEST, compile=False).count_params()
     rows = [{"method": "kerasdet yolov8", "seconds": round(kd_seconds, 1), "epochs": len(result.history),
              "best_epoch": result.best_epoch, "map50": result.best_metrics["map50"],
              "map": result.best_metrics["map"], "params": kd_params}]

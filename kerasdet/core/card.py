@@ -61,8 +61,10 @@ def read_card(path: str | Path) -> ModelCard:
     try:
         with zipfile.ZipFile(path) as z:
             return ModelCard.from_json(z.read(CARD_FILE).decode())
-    except (zipfile.BadZipFile, KeyError) as err:
-        raise ModelCardError(f"{path}: no kerasdet model card inside ({err}); was it made by kerasdet "
-                             "0.2 or later? Export or train it again.") from None
+    except zipfile.BadZipFile as err:
+        raise ModelCardError(f"{path}: not a kerasdet model file ({err})") from None
+    except KeyError:
+        raise ModelCardError(f"{path}: no kerasdet model card inside; was it made by kerasdet 0.2 or "
+                             "later? Export or train it again.") from None
     except (TypeError, json.JSONDecodeError) as err:
         raise ModelCardError(f"{path}: unreadable kerasdet model card ({err})") from None

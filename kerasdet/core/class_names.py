@@ -1,9 +1,6 @@
 """Class names as text: one name per line (classes.txt in a run folder, labels.txt in a .tflite)."""
 from __future__ import annotations
 
-CLASS_NAMES_FILE = "classes.txt"  # written beside checkpoints for people; models carry their own card
-
-
 def class_names_to_text(names: list[str]) -> str:
     return "".join(name + "\n" for name in names)
 

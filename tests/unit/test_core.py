@@ -36,9 +36,13 @@ def test_card_round_trips_through_a_zip_and_names_a_file_without_one(tmp_path):
     write_card(path, card)
     assert read_card(path) == card
     assert json.loads(zipfile.ZipFile(path).read(CARD_FILE))["input"]["pad_value"] == PAD_VALUE
-    (tmp_path / "no_card.zip").write_bytes(b"not a zip")
-    with pytest.raises(ModelCardError, match="no_card.zip: no kerasdet model card"):
+    with zipfile.ZipFile(tmp_path / "no_card.zip", "w") as z:
+        z.writestr("config.json", "{}")
+    with pytest.raises(ModelCardError, match="no_card.zip: no kerasdet model card inside"):
         read_card(tmp_path / "no_card.zip")
+    (tmp_path / "junk.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelCardError, match="junk.keras: not a kerasdet model file"):
+        read_card(tmp_path / "junk.keras")
 
 
 def test_letterbox_scales_the_long_side_and_pads_bottom_right():

@@ -46,7 +46,7 @@ def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
     with pytest.raises(FileNotFoundError, match="no such model file"):
         evaluate(tmp_path / "nothing.keras", demo_data)
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
-    with pytest.raises(ValueError, match="broken.keras: not a loadable Keras model"):
+    with pytest.raises(ValueError, match="broken.keras: not a kerasdet model file"):
         evaluate(tmp_path / "broken.keras", demo_data)
 
 

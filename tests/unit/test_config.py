@@ -67,7 +67,7 @@ def test_saved_config_loads_back_identically(tmp_path):
 
 def test_shipped_configs_parse():
     from pathlib import Path
-    for path in sorted(Path(__file__).parents[1].glob("configs/*.yaml")):
+    for path in sorted(Path(__file__).parents[2].glob("configs/*.yaml")):
         load_config(path, check_paths=False)
     load_config(DEMO_CONFIG, check_paths=False)
 

@@ -1,0 +1,56 @@
+"""Export to .tflite on an untrained model: int8 where it counts, compaction changes no output,
+bad files are clear errors. (Builtin ops, the card and Keras/TFLite agreement for every
+architecture: test_architectures.py; accuracy of a trained model: tests/integration/.)"""
+import numpy as np
+import pytest
+
+from conftest import UNTRAINED_SIZE
+from kerasdet.data import load_dataset
+from kerasdet.data.images import read_rgb
+from kerasdet.evaluate import evaluate
+from kerasdet.models.load import load_model
+
+
+def test_int8_is_integer_where_it_counts(untrained_tflite):
+    from ai_edge_litert.interpreter import Interpreter
+    interpreter = Interpreter(model_path=str(untrained_tflite["int8"]))
+    feature_maps = [t for t in interpreter.get_tensor_details() if len(t["shape"]) == 4]
+    int8_maps = [t for t in feature_maps if t["dtype"] == np.int8]
+    assert len(int8_maps) > 0.95 * len(feature_maps)  # convolutions and their activations
+    assert untrained_tflite["int8"].stat().st_size < 0.5 * untrained_tflite["fp32"].stat().st_size
+
+
+def test_bad_tflite_file_is_a_clear_error(tmp_path, demo_data):
+    bad = tmp_path / "model.tflite"
+    bad.write_bytes(b"this is not a flatbuffer")
+    with pytest.raises(ValueError, match="model.tflite: not a TFLite model"):
+        evaluate(bad, demo_data)
+
+
+def test_compacting_the_flatbuffer_changes_no_output(untrained, demo_data):
+    if untrained.card.arch != "yolov8":
+        pytest.skip("compaction rewrites the flatbuffer whatever the architecture: one is enough")
+    from ai_edge_litert.interpreter import Interpreter
+    from kerasdet.core.letterbox import letterbox
+    from kerasdet.tflite.convert import convert
+    from kerasdet.tflite.flatbuffer import compact_flatbuffer
+
+    raw = convert(*load_model(untrained.path), "fp32")
+    small = compact_flatbuffer(raw)
+    assert len(small) < len(raw)
+    images = [letterbox(read_rgb(r.image_path), UNTRAINED_SIZE)[0] for r in load_dataset(demo_data).records[:4]]
+
+    def outputs(content):
+        interpreter = Interpreter(model_content=content)
+        interpreter.allocate_tensors()
+        results = []
+        for image in images:
+            interpreter.set_tensor(interpreter.get_input_details()[0]["index"], image[None])
+            interpreter.invoke()
+            results.append([interpreter.get_tensor(d["index"]).copy() for d in interpreter.get_output_details()])
+        return results, [d["name"] for d in interpreter.get_output_details()]
+
+    (before, names_before), (after, names_after) = outputs(raw), outputs(small)
+    assert names_before == names_after
+    for a, b in zip(before, after):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b))
