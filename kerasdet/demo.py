@@ -47,7 +47,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
           f"truth | prediction pictures: {', '.join(int8_metrics['_plots'])}")
     video = out / "demo_video.mp4"
     make_demo_video(video, frames=150)
-    print(f"[8] a synthetic video to try the real-time demo on:\n    python tools/detect_cam.py --model {int8} "
+    print(f"[8] a synthetic video to try the real-time demo on:\n    kerasdet cam --model {int8} "
           f"--source {video} --headless --save {out / 'demo_annotated.mp4'}\n    (or --source 0 for a webcam, "
           f"with an OpenCV build that has windows)")
     summary = {"data": str(data), "config": str(out / "config.yaml"), "stats_plot": str(out / "stats.png"),
