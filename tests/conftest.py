@@ -82,6 +82,7 @@ train:
   warmup_epochs: 1
   freeze_backbone_epochs: 0
   patience: 50
+  eval_every: 2  # evaluations and best.keras saves cost a second or two each on 2 cores
 augment:
   crop: 0.0
   affine: 0.3

@@ -81,6 +81,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
             print(f"early stop: no better {t.best_metric} for {t.patience} evaluations")
             break
 
+    history.plot()
     if evaluator is None:  # no validation: the last weights are the best we know
         with ema.averaged():
             run.save_model(trainer.model, card, run.BEST)

@@ -1,6 +1,9 @@
 """Per-epoch history of a run: metrics.csv, TensorBoard scalars and results.png."""
 from __future__ import annotations
 
+import math
+import time
+
 import pandas as pd
 import tensorflow as tf
 
@@ -10,11 +13,15 @@ NOT_PLOTTED = ("epoch", "seconds")
 
 
 class RunHistory:
-    def __init__(self, run: RunFolder):
+    """`log` writes the CSV and TensorBoard every epoch and redraws results.png at most every
+    `plot_every_s` seconds (matplotlib takes about a second); `plot` draws it now."""
+
+    def __init__(self, run: RunFolder, plot_every_s: float = 30.0):
         self.csv = run / run.METRICS
         self.rows: list[dict] = pd.read_csv(self.csv).to_dict("records") if self.csv.exists() else []
         self.writer = tf.summary.create_file_writer(str(run / run.TENSORBOARD))
         self.plot_path = run / run.PLOT
+        self.plot_every_s, self._plotted = plot_every_s, -math.inf
 
     def log(self, row: dict) -> None:
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]  # resume rewrites
@@ -24,9 +31,11 @@ class RunHistory:
                 if key != "epoch" and value == value:  # skip NaN (epochs without evaluation)
                     tf.summary.scalar(key, value)
         self.writer.flush()
-        self.plot()
+        if time.monotonic() - self._plotted >= self.plot_every_s:
+            self.plot()
 
     def plot(self) -> None:
+        self._plotted = time.monotonic()
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt

@@ -1,7 +1,8 @@
 """`RunFolder`: one training run's folder. Every file name a run writes is here, and so is the
-resume state: the live weights (Keras' own named `.weights.h5`) and an `.npz` whose entries are
-named `optimizer/<variable path>`, `ema/...`, `progress/...`, so a state that does not fit the
-model is an error naming what is missing, not a silent mix-up.
+resume state: one `.npz` whose entries are named `weights/<variable path>` (the live weights),
+`optimizer/<variable path>`, `ema/...`, `progress/...`, so a state that does not fit the model is
+an error naming what is missing, not a silent mix-up. (An `.npz` rather than Keras'
+`.weights.h5`: h5py took 1.1 s an epoch for 2.3 MB of tiny-model weights, NumPy 0.1 s.)
 
 Files are written beside and renamed into place, so a run killed mid-save keeps the previous one.
 """
@@ -47,8 +48,7 @@ class RunFolder:
     CLASSES = "classes.txt"  # for people: the models carry their class names in their card
     BEST = "best.keras"
     LAST = "last.keras"
-    LIVE_WEIGHTS = "last.weights.h5"  # resume state: the live (not averaged) weights
-    STATE = "last_state.npz"  # resume state: optimizers, EMA, progress
+    STATE = "last_state.npz"  # resume state: live weights, optimizers, EMA, progress
     METRICS = "metrics.csv"
     PLOT = "results.png"
     RESULTS = "results.json"
@@ -80,11 +80,11 @@ class RunFolder:
 
     # --- resume state ---------------------------------------------------------------------------
     def has_state(self) -> bool:
-        return (self / self.STATE).exists() and (self / self.LIVE_WEIGHTS).exists()
+        return (self / self.STATE).exists()
 
     def save_state(self, trainer, ema, progress: Progress) -> None:
-        _atomic(lambda p: trainer.model.save_weights(p), self / self.LIVE_WEIGHTS)
-        entries = {f"optimizer/{k}": v for k, v in trainer.state().items()}
+        entries = {f"weights/{v.path}": np.array(v) for v in trainer.model.weights}
+        entries.update({f"optimizer/{k}": v for k, v in trainer.state().items()})
         entries.update({f"ema/{k}": v for k, v in ema.state().items()})
         progress_dict = asdict(progress)
         progress_dict["best_metrics"] = json.dumps(progress.best_metrics)
@@ -96,7 +96,8 @@ class RunFolder:
             entries = dict(npz)
         section = lambda prefix: {k[len(prefix):]: v for k, v in entries.items() if k.startswith(prefix)}  # noqa: E731
         try:
-            trainer.model.load_weights(self / self.LIVE_WEIGHTS)
+            for v in trainer.model.weights:
+                v.assign(entries[f"weights/{v.path}"])
             trainer.load_state(section("optimizer/"))
             ema.load_state(section("ema/"))
             p = section("progress/")

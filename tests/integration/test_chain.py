@@ -36,7 +36,7 @@ def test_short_fit_learns(trained):
     history = pd.read_csv(trained.run_dir / "metrics.csv")
     assert history.loss.iloc[-1] < 0.6 * history.loss.iloc[0]
     assert trained.best_metrics["map50"] > 0.35  # from scratch, 30 tiny epochs; chance is ~0
-    assert trained.best_metrics["map50"] > 3 * history.map50.iloc[0] + 0.1
+    assert trained.best_metrics["map50"] > 3 * history.map50.dropna().iloc[0] + 0.1
 
 
 @pytest.mark.slow
@@ -105,7 +105,9 @@ def test_tflite_and_keras_detections_agree(trained, exported, fmt):
             total += 1
             same = box_iou_matrix(box[None], t.boxes[t.classes == cls])
             matched += same.max(initial=0) > 0.9
-    assert total >= 5 and matched == total
+    # fp32 runs the same arithmetic; fp16 weights move scores a little, so a box near another of
+    # its class may lose NMS to it (seen once in ten runs): all of fp32, nearly all of fp16
+    assert total >= 5 and matched >= (total if fmt == "fp32" else 0.9 * total), (matched, total)
 
 
 def test_int8_accuracy_is_measured_against_float(trained, exported):
