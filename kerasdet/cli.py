@@ -88,14 +88,20 @@ def _cmd_export(args) -> None:
 
 def _cmd_detect(args) -> None:
     from .infer import detect
-    results = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
-                     conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
-                     overwrite=args.overwrite)
-    boxes = sum(len(r.detections.boxes) for r in results)
-    print(f"{len(results)} images, {boxes} detections with score >= {args.conf}")
+    run = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
+                 conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
+                 overwrite=args.overwrite)
+    boxes = sum(len(r.detections.boxes) for r in run.results)
+    print(f"{len(run.results)} images, {boxes} detections with score >= {args.conf}")
     for label, path in (("CSV", args.csv), ("LabelImg XML", args.voc), ("pictures", args.save_images)):
         if path:
             print(f"{label}: {path}")
+    if run.kept_xml:
+        print(f"{len(run.kept_xml)} XML were already in {args.voc} and are left as they are (e.g. "
+              f"{run.kept_xml[0].name}); --overwrite replaces them")
+    if run.failed:
+        listed = "".join(f"\n  {f}" for f in run.failed)
+        raise OSError(f"{len(run.failed)} images could not be read (the others were processed):{listed}")
 
 
 def _cmd_cam(args) -> None:
@@ -175,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures")
     p.add_argument("model", help="a .tflite or .keras model")
-    p.add_argument("source", help="an image, a folder of images, or a .txt list of images")
+    p.add_argument("source", help="an image, a folder (searched recursively), a .txt list, or a LabelImg data source")
     p.add_argument("--csv", help="write filename,width,height,class,score,xmin,ymin,xmax,ymax rows here")
     p.add_argument("--voc", metavar="OUT_DIR", help="write one LabelImg XML per image here, to correct in LabelImg")
     p.add_argument("--save-images", metavar="DIR", help="save pictures with the boxes drawn")
@@ -184,7 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "stricter)")
     p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
     p.add_argument("--threads", type=int, help="LiteRT threads")
-    p.add_argument("--overwrite", action="store_true", help="let --voc replace existing XML files")
+    p.add_argument("--overwrite", action="store_true", help="let --voc replace XML already there (by default "
+                   "they are kept: they may hold your corrections)")
     p.set_defaults(func=_cmd_detect)
 
     p = sub.add_parser("cam", help="real-time detection on a webcam, video, image or folder, with FPS")
@@ -195,8 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="XML folder or list, .csv, COCO .json, _annotations.json, .pbtxt, classes .txt")
     p.add_argument("out", help="a folder (XML), .csv, .json (COCO; _annotations.json: Cloud Annotations), "
                                ".pbtxt, or .txt (class names)")
-    p.add_argument("--to", choices=("voc", "csv", "coco", "cloud", "pbtxt", "classes"),
-                   help="output format, when OUT's name does not say")
+    p.add_argument("--to", choices=("voc", "csv", "coco", "cloud", "yolo", "pbtxt", "classes"),
+                   help="output format, when OUT's name does not say (yolo: OUT is a folder of YOLO .txt labels "
+                        "with classes.txt)")
     p.add_argument("--images", help="folder of the images a .csv / .json refers to (default: its own folder)")
     p.add_argument("--classes", help="comma-separated class order (default: sorted names)")
     p.set_defaults(func=_cmd_convert)

@@ -1,6 +1,7 @@
 """`kerasdet evaluate MODEL DATA`: the full COCO report for a trained model on a data source."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from .core.postprocess import NMS_IOU, SCORE_THRESHOLD, MAX_DETECTIONS
@@ -20,7 +21,10 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     if classes and list(classes) != names:
         raise ValueError(f"--classes {','.join(classes)} disagrees with the classes {model_path} was trained "
                          f"on ({','.join(names)}); leave --classes out, the model knows its own")
-    ds = load_dataset(data, names)
+    ds = load_dataset(data, names, on_error="skip")
+    if ds.problems:
+        shown = "".join(f"\n  {p}" for p in ds.problems[:10])
+        print(f"{data}: {ds.summary()}; the metrics leave these out:{shown}", file=sys.stderr)
     evaluator = Evaluator(ds.records, names, batch_size)
     detections = evaluator.detections(predictor)
     metrics = coco_evaluate(ds.records, detections, names)

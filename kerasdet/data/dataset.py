@@ -1,23 +1,27 @@
-"""Find LabelImg annotations and their images, check them, and turn them into records.
+"""LabelImg annotations -> checked `ImageRecord`s: every problem named, nothing lost without a word.
 
-A data source is one of:
-- a folder of images with the XML beside each (LabelImg's default),
-- a folder holding `images/` and `annotations/`,
-- a text file listing image (or XML) paths, one per line, as written by `kerasdet split`;
-  relative paths are relative to the list file.
+`discover` finds the XML and the image each describes, whatever the layout. Here each image is checked
+(readable, complete, the size its XML was drawn on) and each box (a number, positive area, inside the
+image, a known class, not a case variant of another class). A bad box leaves out that box; a bad image
+or XML leaves out that image. With `on_error="raise"` (the default) any problem stops, all of them listed
+at once; with "skip" they are left out and listed in `problems`.
 """
 from __future__ import annotations
 
-import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..core.records import ImageRecord
+from .discover import Discovery, Pair, discover
 from .errors import DataError, DataProblem
-from .images import IMAGE_SUFFIXES, image_header, list_images, oriented_size
-from .voc_xml import VocAnnotation, read_voc_xml
+from .images import image_header, incomplete_reason, oriented_size
+from .voc_xml import VocObject
+
+SKIP_HINT = ("Fix these files, or set data.on_error: skip to leave out only what is listed (a bad box drops "
+             "that box, a bad image or XML that image).")
 
 
 @dataclass
@@ -25,157 +29,152 @@ class DetectionDataset:
     source: str
     class_names: list[str]
     records: list[ImageRecord]
-    skipped: list[DataProblem] = field(default_factory=list)  # with on_error=skip
-    warnings: list[DataProblem] = field(default_factory=list)  # e.g. images without an XML
+    problems: list[DataProblem] = field(default_factory=list)  # each left out a box or an image
+    warnings: list[DataProblem] = field(default_factory=list)  # images without XML, files ignored
+    layout: str = ""  # what the source was recognised as
+    pairing: list[str] = field(default_factory=list)  # how XML were paired with images, one line per rule
+    images_dropped: int = 0
+    boxes_dropped: int = 0
 
     def __len__(self) -> int:
         return len(self.records)
 
+    @property
+    def boxes(self) -> int:
+        return sum(len(r.boxes) for r in self.records)
 
-def _xml_files_and_image_dirs(source: Path) -> tuple[list[Path], list[Path], list[Path]]:
-    """(xml files, folders to look for their images in, images that should have an XML)."""
-    if source.is_file():
-        xmls, listed_images = [], []
-        for line in source.read_text().splitlines():
-            line = line.strip()
-            if not line or line.startswith("#"):
-                continue
-            path = Path(line) if Path(line).is_absolute() else (source.parent / line).resolve()
-            (xmls if path.suffix.lower() == ".xml" else listed_images).append(path)
-        return xmls, [], listed_images
-    annotations = source / "annotations"
-    if annotations.is_dir():
-        image_dir = source / "images" if (source / "images").is_dir() else source
-        return sorted(annotations.glob("*.xml")), [image_dir], list_images(image_dir)
-    return sorted(source.glob("*.xml")), [source], list_images(source)
+    def summary(self) -> str:
+        """One line: what is used and what is not (`kerasdet train` prints it for each split)."""
+        line = f"{len(self.records)} images, {self.boxes} boxes"
+        left_out = [f"{n} {what}" for n, what in ((self.images_dropped, "images"), (self.boxes_dropped, "boxes"))
+                    if n]
+        if left_out:
+            line += f"; left out: {' and '.join(left_out)} with problems"
+        unlabelled = sum("has no XML" in w.message or "not used:" in w.message for w in self.warnings)
+        if unlabelled:
+            line += f"; {unlabelled} images without XML not used"
+        return line
 
-
-def _xml_for_image(image: Path) -> Path:
-    beside = image.with_suffix(".xml")
-    if beside.exists():
-        return beside
-    return image.parent.parent / "annotations" / (image.stem + ".xml")
+    def report(self) -> dict:
+        """Everything about how the source was read, for the run folder."""
+        return {"source": self.source, "layout": self.layout, "pairing": self.pairing,
+                "images": len(self.records), "boxes": self.boxes, "classes": self.class_names,
+                "images_dropped": self.images_dropped, "boxes_dropped": self.boxes_dropped,
+                "problems": [str(p) for p in self.problems], "warnings": [str(w) for w in self.warnings]}
 
 
-def _find_image(ann: VocAnnotation, image_dirs: list[Path]) -> Path | None:
-    """LabelImg's <path> is often absolute on another machine: match <filename>, then the XML's stem
-    in the usual folders; last, <path> itself where it exists here (XML saved in another folder)."""
-    dirs = image_dirs + [ann.xml_path.parent, ann.xml_path.parent.parent / "images"]
-    names = [n for n in (ann.filename, re.split(r"[\\/]", ann.path)[-1] if ann.path else "") if n]
-    for folder in dirs:
-        for name in names:
-            if (folder / name).is_file() and Path(name).suffix.lower() in IMAGE_SUFFIXES:
-                return folder / name
-        for stem in [Path(n).stem for n in names] + [ann.xml_path.stem]:
-            for suffix in IMAGE_SUFFIXES + tuple(s.upper() for s in IMAGE_SUFFIXES):
-                if (folder / (stem + suffix)).is_file():
-                    return folder / (stem + suffix)
-    if ann.path and Path(ann.path).is_absolute() and Path(ann.path).is_file():  # XML saved elsewhere
-        return Path(ann.path)
-    return None
+@dataclass
+class _Checked:
+    pair: Pair
+    width: int  # of the pixels the boxes were drawn on
+    height: int
+    apply_exif: bool
+    objects: list[VocObject] = field(default_factory=list)  # the boxes that passed
 
 
-def _check_boxes(ann: VocAnnotation, width: int, height: int,
-                 class_index: dict[str, int] | None) -> list[DataProblem]:
-    problems = []
-    for obj in ann.objects:
-        xmin, ymin, xmax, ymax = obj.box
-        where = f"object '{obj.name}' box ({xmin:g}, {ymin:g}, {xmax:g}, {ymax:g})"
-        if xmax <= xmin or ymax <= ymin:
-            problems.append(DataProblem(str(ann.xml_path), f"{where}: xmax <= xmin or ymax <= ymin",
-                                        obj.line))
-        elif xmin < 0 or ymin < 0 or xmax > width or ymax > height:
-            problems.append(DataProblem(
-                str(ann.xml_path), f"{where} lies outside the {width}x{height} image", obj.line))
-        if class_index is not None and obj.name not in class_index:
-            problems.append(DataProblem(
-                str(ann.xml_path), f"unknown class '{obj.name}' (data.classes: {', '.join(class_index)})",
-                obj.line))
-    return problems
+def _pixel_frame(pair: Pair) -> tuple[int, int, bool]:
+    """(width, height, apply_exif) of the pixels the boxes were drawn on; OSError when unusable.
 
-
-def _record(ann: VocAnnotation, image: Path, width: int, height: int, apply_exif: bool,
-            class_index: dict[str, int]) -> ImageRecord:
-    boxes = np.array([o.box for o in ann.objects], np.float32).reshape(-1, 4)
-    return ImageRecord(str(image), str(ann.xml_path), width, height, boxes,
-                       np.array([class_index[o.name] for o in ann.objects], np.int32),
-                       np.array([o.difficult for o in ann.objects], bool), apply_exif)
-
-
-def _pixel_frame(ann: VocAnnotation, image: Path) -> tuple[int, int, bool]:
-    """(width, height, apply_exif) of the pixels the boxes were drawn on.
-
-    Photos from phones carry an EXIF rotation. Tools that honour it label the rotated picture;
-    older LabelImg builds label the stored pixels. The XML's <size> tells which one was seen.
+    Photos from phones carry an EXIF rotation. Tools that honour it label the rotated picture; older
+    LabelImg builds label the stored pixels. The XML's <size> tells which one was seen; a <size> that is
+    neither means the image was resized after labelling, and its boxes no longer fit it.
     """
-    raw_w, raw_h, orientation = image_header(image)
+    raw_w, raw_h, orientation = image_header(pair.image)
+    reason = incomplete_reason(pair.image)
+    if reason:
+        raise OSError(reason)
     width, height = oriented_size(raw_w, raw_h, orientation)
+    ann = pair.annotation
+    if ann.width > 0 and ann.height > 0 and (ann.width, ann.height) not in ((width, height), (raw_w, raw_h)):
+        raise OSError(f"{ann.xml_path.name}'s <size> is {ann.width}x{ann.height} but the image is {width}x{height}:"
+                      " resized after labelling? Its boxes would be wrong; label it again")
     if (width, height) != (raw_w, raw_h) and (ann.width, ann.height) == (raw_w, raw_h):
         return raw_w, raw_h, False
     return width, height, True
 
 
-def load_dataset(source: str | Path, classes: list[str] | None = None,
-                 on_error: str = "raise") -> DetectionDataset:
-    """Read every annotation of `source`; raise DataError listing all problems (or skip those files)."""
-    source = Path(source)
-    if not source.exists():
-        raise DataError([DataProblem(str(source), "no such file or folder")])
-    xml_files, image_dirs, images_needing_xml = _xml_files_and_image_dirs(source)
-    problems: list[DataProblem] = []
-    warnings: list[DataProblem] = []
-    from_list = source.is_file()
-    seen_xml = {p.resolve() for p in xml_files}
-    for image in images_needing_xml:
-        xml = _xml_for_image(image)
-        if from_list:
-            if not image.is_file():
-                problems.append(DataProblem(str(source), f"listed image {image} does not exist"))
-            elif not xml.is_file():
-                problems.append(DataProblem(str(image), f"no annotation XML found (looked for {xml})"))
+def _box_problem(obj: VocObject, width: int, height: int) -> str | None:
+    xmin, ymin, xmax, ymax = obj.box
+    where = f"object '{obj.name}' box ({xmin:g}, {ymin:g}, {xmax:g}, {ymax:g})"
+    if xmax <= xmin or ymax <= ymin:
+        return f"{where}: xmax <= xmin or ymax <= ymin (an empty box)"
+    if xmin < 0 or ymin < 0 or xmax > width or ymax > height:
+        return f"{where} lies outside the {width}x{height} image"
+    return None
+
+
+def _case_variants(checked: list[_Checked]) -> dict[str, str]:
+    """{'Heart': 'heart'}: a spelling -> the most used spelling of the same name ignoring letter case."""
+    counts = Counter(o.name for c in checked for o in c.objects)
+    main: dict[str, str] = {}
+    for name, _ in counts.most_common():
+        main.setdefault(name.lower(), name)
+    return {name: main[name.lower()] for name in counts if main[name.lower()] != name}
+
+
+def _class_problems(checked: list[_Checked], classes: list[str] | None) -> list[DataProblem]:
+    """Boxes of a class not in `classes`, or (no classes given) spelled like another class but for case."""
+    problems = []
+    variants = {} if classes else _case_variants(checked)
+    counts = Counter(o.name for c in checked for o in c.objects)
+    for c in checked:
+        kept = []
+        for obj in c.objects:
+            xml = str(c.pair.annotation.xml_path)
+            if classes and obj.name not in classes:
+                problems.append(DataProblem(xml, f"unknown class '{obj.name}' (data.classes: {', '.join(classes)})",
+                                            obj.line))
+            elif obj.name in variants:
+                main = variants[obj.name]
+                problems.append(DataProblem(xml, f"class '{obj.name}' differs from '{main}' ({counts[main]} boxes) "
+                                                 "only in letter case: use one spelling, or list both in "
+                                                 "data.classes", obj.line))
             else:
-                xml_files.append(xml)
-        elif xml.resolve() not in seen_xml:
-            warnings.append(DataProblem(str(image), "image has no XML and is not used (save it in "
-                                        "LabelImg, even with no boxes, to train on it as a negative)"))
-    if not xml_files and not problems:
-        raise DataError([DataProblem(str(source), "no LabelImg/Pascal-VOC XML files found")])
+                kept.append(obj)
+        c.objects = kept
+    return problems
 
-    parsed: list[tuple[VocAnnotation, Path, int, int, bool]] = []
-    bad_files: dict[str, list[DataProblem]] = {}
-    for xml in xml_files:
-        ann, file_problems = read_voc_xml(xml)
-        image = _find_image(ann, image_dirs) if ann else None
-        if ann and image is None:
-            file_problems.append(DataProblem(
-                str(xml), f"image not found: <filename> {ann.filename!r}, <path> {ann.path!r}"))
-        if ann and image is not None:
-            try:
-                width, height, apply_exif = _pixel_frame(ann, image)
-                parsed.append((ann, image, width, height, apply_exif))
-            except OSError as err:
-                file_problems.append(DataProblem(str(image), f"cannot read image: {err}"))
-        if file_problems:
-            bad_files[str(xml)] = file_problems
 
-    class_names = list(classes) if classes else sorted({o.name for a, *_ in parsed for o in a.objects})
-    class_index = {name: i for i, name in enumerate(class_names)}
-    for ann, image, width, height, _ in parsed:
-        box_problems = _check_boxes(ann, width, height, class_index if classes else None)
-        if box_problems:
-            bad_files.setdefault(str(ann.xml_path), []).extend(box_problems)
+def _check(found: Discovery, classes: list[str] | None) -> tuple[list[_Checked], list[DataProblem], int, int]:
+    """(usable images with their good boxes, problems, images dropped, boxes dropped)."""
+    problems = list(found.problems)
+    images_dropped = len(found.problems)
+    checked = []
+    for pair in found.pairs:
+        problems += pair.object_problems
+        try:
+            width, height, apply_exif = _pixel_frame(pair)
+        except OSError as err:
+            problems.append(DataProblem(str(pair.image), f"cannot use this image: {err.strerror or err}"))
+            images_dropped += 1
+            continue
+        c = _Checked(pair, width, height, apply_exif)
+        for obj in pair.annotation.objects:
+            message = _box_problem(obj, width, height)
+            if message:
+                problems.append(DataProblem(str(pair.annotation.xml_path), message, obj.line))
+            else:
+                c.objects.append(obj)
+        checked.append(c)
+    problems += _class_problems(checked, classes)
+    boxes_dropped = sum(len(c.pair.annotation.objects) + len(c.pair.object_problems) - len(c.objects)
+                        for c in checked)
+    return checked, problems, images_dropped, boxes_dropped
 
-    problems += [p for file_problems in bad_files.values() for p in file_problems]
+
+def load_dataset(source: str | Path, classes: list[str] | None = None, on_error: str = "raise",
+                 hint: str = SKIP_HINT) -> DetectionDataset:
+    """Read every annotation of `source`; raise DataError listing all problems (`hint` says what to do),
+    or with on_error="skip" leave out each bad box / image and list it."""
+    found = discover(source)
+    checked, problems, images_dropped, boxes_dropped = _check(found, classes)
     if problems and on_error != "skip":
-        raise DataError(problems, hint="Fix these files, or set data.on_error: skip to leave them out "
-                                       "(the skipped files are then listed and saved with the run).")
-    records = [_record(ann, image, w, h, exif, class_index) for ann, image, w, h, exif in parsed
-               if str(ann.xml_path) not in bad_files]
-    if not classes:  # names only from files that were kept
-        used = sorted({class_names[i] for r in records for i in r.labels})
-        if used != class_names:
-            remap = {class_names.index(n): i for i, n in enumerate(used)}
-            for r in records:
-                r.labels = np.array([remap[i] for i in r.labels], np.int32)
-            class_names = used
-    return DetectionDataset(str(source), class_names, records, problems, warnings)
+        raise DataError(problems, hint=hint)
+    class_names = list(classes) if classes else sorted({o.name for c in checked for o in c.objects})
+    index = {name: i for i, name in enumerate(class_names)}
+    records = [ImageRecord(str(c.pair.image), str(c.pair.annotation.xml_path), c.width, c.height,
+                           np.array([o.box for o in c.objects], np.float32).reshape(-1, 4),
+                           np.array([index[o.name] for o in c.objects], np.int32),
+                           np.array([o.difficult for o in c.objects], bool), c.apply_exif) for c in checked]
+    return DetectionDataset(str(source), class_names, records, problems, found.warnings, found.layout,
+                            found.pairing_lines(), images_dropped, boxes_dropped)

@@ -1,28 +1,63 @@
-"""Image files: header-only size and EXIF orientation, and decoding to RGB uint8."""
+"""Image files: header-only size and EXIF orientation, a cheap completeness check, decoding to RGB uint8."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
+OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))  # OpenCV refuses larger images
 _EXIF_ORIENTATION = 0x0112
 _ORIENTATIONS_THAT_SWAP_AXES = (5, 6, 7, 8)
+_TAIL_BYTES = 1024
 
 
 def image_header(path: str | Path) -> tuple[int, int, int]:
     """(width, height, exif_orientation) of the stored pixels, without decoding them.
 
-    Raises OSError (with the reason) for a file that is not a readable image.
+    Raises OSError (with the reason) for a file that is not a readable image. PIL's decompression-bomb
+    limit (179 megapixels) is lifted here: only the header is read, and OpenCV decodes (`read_rgb`).
     """
+    limit = Image.MAX_IMAGE_PIXELS
     try:
+        Image.MAX_IMAGE_PIXELS = None
         with Image.open(path) as im:
             orientation = im.getexif().get(_EXIF_ORIENTATION, 1)
-            return im.width, im.height, int(orientation)
+            width, height = im.width, im.height
     except UnidentifiedImageError:
         raise OSError("not a readable image") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+    if width * height > OPENCV_MAX_PIXELS:
+        raise OSError(f"{width}x{height} is {width * height / 1e6:.0f} megapixels, more than OpenCV decodes "
+                      f"({OPENCV_MAX_PIXELS / 1e6:.0f}; raise OPENCV_IO_MAX_IMAGE_PIXELS, or downscale the photo "
+                      "and its boxes)")
+    return width, height, int(orientation)
+
+
+def incomplete_reason(path: str | Path) -> str | None:
+    """Why a JPEG or PNG file is cut short (a copy or download that stopped), or None.
+
+    Decoders fill the missing part with grey and only print a warning naming no file, so the file's
+    end marker is checked instead: a JPEG ends with EOI (FF D9, which cannot occur inside its coded
+    data), a PNG with its IEND chunk. Other formats are not checked.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".jpg", ".jpeg", ".png"):
+        return None
+    with open(path, "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - _TAIL_BYTES))
+        tail = f.read()
+    if suffix == ".png" and b"IEND" not in tail:
+        return "the PNG is cut short (no IEND chunk at its end): copy it again"
+    if suffix != ".png" and b"\xff\xd9" not in tail:
+        return "the JPEG is cut short (no end-of-image marker): copy it again"
+    return None
 
 
 def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
@@ -30,15 +65,29 @@ def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in _ORIENTATIONS_THAT_SWAP_AXES else (width, height)
 
 
-def read_rgb(path: str | Path, apply_exif: bool = True) -> np.ndarray:
-    """Decode any image (grayscale, RGBA, PNG, JPEG) to an HxWx3 RGB uint8 array.
+def read_rgb(path: str | Path, apply_exif: bool = True, max_side: int | None = None) -> np.ndarray:
+    """Decode any image (grayscale, RGBA, palette, 16-bit, CMYK, PNG, JPEG, TIFF) to HxWx3 RGB uint8.
 
     `apply_exif=False` keeps the stored pixel order, for annotations made on the unrotated pixels.
+    `max_side`: shrink larger pictures to this longest side while decoding (a JPEG is decoded at 1/2,
+    1/4 or 1/8 of its size directly), so a 50-megapixel photo never sits in memory at full size.
     """
     flags = cv2.IMREAD_COLOR if apply_exif else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    if max_side is not None:
+        width, height, orientation = image_header(path)
+        factor = max(width, height) // max_side
+        reduced = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
+        for step in (8, 4, 2):
+            if factor >= step:
+                flags = reduced[step] | (flags & cv2.IMREAD_IGNORE_ORIENTATION)
+                break
     bgr = cv2.imread(str(path), flags)
     if bgr is None:
         raise OSError(f"{path}: cannot decode image")
+    if max_side is not None and max(bgr.shape[:2]) > max_side:
+        scale = max_side / max(bgr.shape[:2])
+        bgr = cv2.resize(bgr, (round(bgr.shape[1] * scale), round(bgr.shape[0] * scale)),
+                         interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 

@@ -14,8 +14,15 @@ from .dataset import DetectionDataset
 from .images import read_rgb
 
 
+DECODE_HEADROOM = 4  # pictures are decoded at most this many times the input size: room for zoom-in crops
+
+
 class SampleLoader:
-    """index -> (letterboxed uint8 image, boxes (max_boxes, 4), classes (max_boxes,)), padded with -1."""
+    """index -> (letterboxed uint8 image, boxes (max_boxes, 4), classes (max_boxes,)), padded with -1.
+
+    A large photo is shrunk while it is decoded (to DECODE_HEADROOM x the input size), so memory and the
+    cache hold what training needs, not a 50-megapixel original; its boxes are scaled with it.
+    """
 
     def __init__(self, dataset: DetectionDataset, input_size: int, max_boxes: int,
                  augment: AugmentConfig | None = None, cache: bool = False, seed: int | None = None):
@@ -28,7 +35,7 @@ class SampleLoader:
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
         if self._cache is not None and index in self._cache:
             return self._cache[index]
-        image = read_rgb(record.image_path, record.apply_exif)
+        image = read_rgb(record.image_path, record.apply_exif, max_side=DECODE_HEADROOM * self.input_size)
         if self._cache is not None:
             self._cache[index] = image
         return image
@@ -39,7 +46,9 @@ class SampleLoader:
     def __call__(self, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         index = int(index)
         record = self.records[index]
-        image, boxes, labels = self.image(record, index), record.boxes, record.labels
+        image, labels = self.image(record, index), record.labels
+        boxes = record.boxes * np.array([image.shape[1] / record.width, image.shape[0] / record.height] * 2,
+                                        np.float32)
         if self.transform is not None:
             out = self.transform(image=image, bboxes=boxes, labels=labels)
             image = out["image"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +32,9 @@ def split_dataset(source: str | Path, out: str | Path, val: float = 0.15, test: 
     pattern = re.compile(group) if group else None
     if pattern is not None and pattern.groups < 1:
         raise ValueError(f"--group {group!r} needs a capturing group, for example '^(.+)_pic'")
-    ds = load_dataset(source, on_error="raise")
+    ds = load_dataset(source, on_error="skip")  # a bad box stays listed: `train` reports it again
+    if ds.images_dropped or ds.boxes_dropped:
+        print(f"{source}: {ds.summary()} (`kerasdet stats {source}` lists each problem)", file=sys.stderr)
     groups: dict[str, list[str]] = {}
     for r in ds.records:
         groups.setdefault(group_key(r.image_path, pattern), []).append(r.image_path)

@@ -28,6 +28,8 @@ def dataset_stats(source: str | Path, classes: list[str] | None = None) -> dict:
     describe = lambda s: {k: round(float(v), 3) for k, v in s.describe().items() if k != "count"}  # noqa: E731
     return {
         "source": str(source),
+        "layout": ds.layout,
+        "pairing": ds.pairing,
         "images": len(ds.records),
         "boxes": int(len(boxes)),
         "classes": {name: int((boxes["class"] == name).sum()) for name in ds.class_names},
@@ -37,13 +39,18 @@ def dataset_stats(source: str | Path, classes: list[str] | None = None) -> dict:
         "box_width_px": describe(boxes.w) if len(boxes) else {},
         "box_height_px": describe(boxes.h) if len(boxes) else {},
         "box_aspect_w_over_h": describe(boxes.aspect) if len(boxes) else {},
-        "problems": [str(p) for p in ds.skipped + ds.warnings],
+        "images_dropped": ds.images_dropped,
+        "boxes_dropped": ds.boxes_dropped,
+        "problems": [str(p) for p in ds.problems],
+        "warnings": [str(w) for w in ds.warnings],
         "_dataset": ds,
     }
 
 
 def format_stats(stats: dict) -> str:
-    lines = [f"{stats['source']}: {stats['images']} images, {stats['boxes']} boxes, "
+    lines = [f"{stats['source']}: {stats['layout']}",
+             "  paired XML with images " + "; ".join(stats["pairing"]),
+             f"  {stats['images']} images, {stats['boxes']} boxes, "
              f"{stats['images_without_boxes']} images without boxes, {stats['difficult_boxes']} difficult"]
     lines += [f"  {name:<20} {count:>7} boxes" for name, count in stats["classes"].items()]
     top_sizes = list(stats["image_sizes"].items())[:5]
@@ -53,8 +60,13 @@ def format_stats(stats: dict) -> str:
         if stats[key]:
             d = stats[key]
             lines.append(f"  {key}: min {d['min']:g}, median {d['50%']:g}, max {d['max']:g}")
-    lines.append(f"  problems: {len(stats['problems'])}")
+    lines.append(f"  problems: {len(stats['problems'])} (left out: {stats['images_dropped']} images, "
+                 f"{stats['boxes_dropped']} boxes; `train` stops on these unless data.on_error: skip)")
     lines += [f"    {p}" for p in stats["problems"][:50]]
+    lines += [f"    ... {len(stats['problems']) - 50} more (--json lists all)"] if len(stats["problems"]) > 50 else []
+    lines.append(f"  warnings: {len(stats['warnings'])}")
+    lines += [f"    {w}" for w in stats["warnings"][:20]]
+    lines += [f"    ... {len(stats['warnings']) - 20} more (--json lists all)"] if len(stats["warnings"]) > 20 else []
     return "\n".join(lines)
 
 

@@ -1,6 +1,7 @@
 """Read one LabelImg / Pascal-VOC XML file, keeping line numbers for error messages."""
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from xml.parsers import expat
 from .errors import DataProblem
 
 _LINE = "__line__"  # attribute under which the element's source line is kept
+NOT_AN_ANNOTATION = "root element is"  # how the problem of an XML that is no annotation at all begins
 
 
 @dataclass
@@ -56,10 +58,12 @@ def _number(el: ET.Element, tag: str, xml_path: Path) -> float:
     if child is None:
         raise _Problem(DataProblem(str(xml_path), f"<{tag}> is missing", _line(el)))
     try:
-        return float((child.text or "").strip())
+        value = float((child.text or "").strip())
     except ValueError:
-        raise _Problem(DataProblem(str(xml_path), f"<{tag}> is not a number: {child.text!r}",
-                                   _line(child))) from None
+        value = math.nan
+    if not math.isfinite(value):
+        raise _Problem(DataProblem(str(xml_path), f"<{tag}> is not a number: {child.text!r}", _line(child)))
+    return value
 
 
 class _Problem(Exception):
@@ -81,7 +85,7 @@ def read_voc_xml(xml_path: str | Path) -> tuple[VocAnnotation | None, list[DataP
     except OSError as err:
         return None, [DataProblem(str(xml_path), f"cannot read: {err.strerror}")]
     if root.tag != "annotation":
-        return None, [DataProblem(str(xml_path), f"root element is <{root.tag}>, expected <annotation>",
+        return None, [DataProblem(str(xml_path), f"{NOT_AN_ANNOTATION} <{root.tag}>, expected <annotation>",
                                   _line(root))]
     problems = []
     size = root.find("size")

@@ -6,7 +6,8 @@ corrects them in LabelImg, and trains again on more data for less work.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
@@ -32,6 +33,13 @@ class ImageDetections:
     detections: Detections
 
 
+@dataclass
+class DetectRun:
+    results: list[ImageDetections] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # images that could not be read, with why
+    kept_xml: list[Path] = field(default_factory=list)  # --voc files already there, left untouched
+
+
 def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     """Whole pixels inside the image, at least one pixel wide and high (as LabelImg stores them)."""
     x1, y1, x2, y2 = (int(round(float(v))) for v in box)
@@ -39,43 +47,51 @@ def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     return x1, y1, min(max(x2, x1 + 1), width), min(max(y2, y1 + 1), height)
 
 
-def _check_no_overwrite(paths: list[Path], voc_dir: Path) -> None:
-    existing = [voc_dir / (p.stem + ".xml") for p in paths if (voc_dir / (p.stem + ".xml")).exists()]
-    if existing:
-        raise FileExistsError(f"{voc_dir}: {len(existing)} annotation(s) already there, e.g. {existing[0].name}; "
-                              "pre-annotations would overwrite labels (pass overwrite=True / --overwrite)")
+def xml_names(paths: list[Path]) -> dict[Path, str]:
+    """The XML file name for each image: `<stem>.xml` as LabelImg looks for it; images sharing a stem
+    (a.jpg, a.png) get `<stem>_<suffix>.xml` instead, and their <filename> still pairs them for kerasdet."""
+    stems = Counter((p.parent, p.stem.lower()) for p in paths)
+    return {p: f"{p.stem}_{p.suffix[1:].lower()}.xml" if stems[(p.parent, p.stem.lower())] > 1 else f"{p.stem}.xml"
+            for p in paths}
 
 
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = 0.25,
            iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = None,
-           overwrite: bool = False, progress: bool = True) -> list[ImageDetections]:
-    """Run a `.keras` or `.tflite` model on an image, a folder or a .txt list of images."""
+           overwrite: bool = False, progress: bool = True) -> DetectRun:
+    """Run a `.keras` or `.tflite` model on an image, a folder (recursively), a .txt list or any LabelImg
+    data source. An image that cannot be read is listed in `failed` and the others go on; `--voc` leaves
+    an XML that is already there as it is (it may hold corrected labels) unless `overwrite`."""
     predictor = load_predictor(model, num_threads=num_threads)
     class_names = predictor.card.class_names
     paths = image_paths(source)
-    outputs = [Path(p) for p in (voc_dir, images_dir) if p]
-    if voc_dir and not overwrite:
-        _check_no_overwrite(paths, Path(voc_dir))
-    for folder in outputs:
+    names = xml_names(paths)
+    for folder in (Path(p) for p in (voc_dir, images_dir) if p):
         folder.mkdir(parents=True, exist_ok=True)
-    results = []
+    run = DetectRun()
     for path in tqdm(paths, desc="detect", unit="image", disable=not progress):
-        image = read_rgb(path)
+        try:
+            image = read_rgb(path)
+        except OSError as err:
+            run.failed.append(f"{path}: {err}")
+            continue
         height, width = image.shape[:2]
         d = select_detections(predictor.detect(image), conf, iou, max_det)
-        results.append(ImageDetections(path, width, height, d))
+        run.results.append(ImageDetections(path, width, height, d))
         if voc_dir:
-            objects = [(class_name(class_names, int(c)), pixel_box(b, width, height))
-                       for b, c in zip(d.boxes, d.classes)]
-            write_voc_xml(Path(voc_dir) / (path.stem + ".xml"), path.name, width, height, objects,
-                          image_path=str(path.resolve()))
+            xml = Path(voc_dir) / names[path]
+            if xml.exists() and not overwrite:
+                run.kept_xml.append(xml)
+            else:
+                objects = [(class_name(class_names, int(c)), pixel_box(b, width, height))
+                           for b, c in zip(d.boxes, d.classes)]
+                write_voc_xml(xml, path.name, width, height, objects, image_path=str(path.resolve()))
         if images_dir:
-            save_rgb(Path(images_dir) / (path.stem + ".jpg"),
+            save_rgb(Path(images_dir) / (names[path][:-4] + ".jpg"),
                      draw_boxes(image, d.boxes, d.classes, class_names, d.scores))
     if csv_path:
-        write_detections_csv(csv_path, results, class_names)
-    return results
+        write_detections_csv(csv_path, run.results, class_names)
+    return run
 
 
 def write_detections_csv(path: str | Path, results: list[ImageDetections], class_names: list[str]) -> None:

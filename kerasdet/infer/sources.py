@@ -14,7 +14,9 @@ from typing import Iterator
 import cv2
 import numpy as np
 
-from ..data.images import IMAGE_SUFFIXES, list_images, read_rgb
+from ..data.discover import find_images
+from ..data.errors import DataError
+from ..data.images import IMAGE_SUFFIXES, read_rgb
 
 
 class SourceError(ValueError):
@@ -61,26 +63,11 @@ class ImageSource:
 
 
 def image_paths(spec: str | Path) -> list[Path]:
-    """The images of an image file, a folder, or a text list (one path per line, relative to it)."""
-    path = Path(spec)
-    if path.is_dir():
-        paths = list_images(path)
-        if not paths:
-            raise SourceError(f"{path}: no images in this folder (looked for {', '.join(IMAGE_SUFFIXES)})")
-        return paths
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file or folder")
-    if path.suffix.lower() in IMAGE_SUFFIXES:
-        return [path]
-    if path.suffix.lower() == ".txt":
-        lines = [ln.strip() for ln in path.read_text().splitlines() if ln.strip() and not ln.startswith("#")]
-        paths = [p if p.is_absolute() else path.parent / p for p in map(Path, lines)]
-        missing = [p for p in paths if not p.is_file()]
-        if missing or not paths:
-            raise SourceError(f"{path}: " + (f"{len(missing)} listed images do not exist, first {missing[0]}"
-                                             if missing else "lists no images"))
-        return paths
-    raise SourceError(f"{path}: not an image, a folder of images or a .txt list of images")
+    """The images of an image file, a folder (recursively), a .txt list, or any LabelImg data source."""
+    try:
+        return find_images(spec)
+    except DataError as err:
+        raise SourceError("; ".join(str(p) for p in err.problems[:5])) from None
 
 
 def open_source(spec: str | int | Path):

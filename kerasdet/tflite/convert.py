@@ -23,6 +23,8 @@ from ..core.card import CARD_FILE, ModelCard
 from ..core.class_names import class_names_to_text
 from ..core.letterbox import letterbox
 from ..data.dataset import load_dataset
+from ..data.discover import find_images, source_path
+from ..data.errors import DataError
 from ..data.images import read_rgb
 from ..models.load import load_model
 from .flatbuffer import compact_flatbuffer, op_output_names
@@ -32,12 +34,16 @@ FORMATS = ("int8", "fp16", "fp32")
 
 
 def calibration_images(data: str | Path, size: int, count: int = 200, seed: int = 0):
-    """Up to `count` training images, letterboxed as the model sees them (no augmentation)."""
-    records = load_dataset(data).records
+    """Up to `count` images of `data` (a LabelImg source, or plain images), letterboxed as the model
+    sees them (no augmentation)."""
+    try:
+        found = [(r.image_path, r.apply_exif) for r in load_dataset(data, on_error="skip").records]
+    except DataError:  # no annotations: a folder or list of plain images is as good for calibration
+        found = [(str(p), True) for p in find_images(data)]
     rng = np.random.default_rng(seed)
-    chosen = rng.choice(len(records), size=min(count, len(records)), replace=False)
+    chosen = rng.choice(len(found), size=min(count, len(found)), replace=False)
     for i in chosen:
-        image, _ = letterbox(read_rgb(records[i].image_path, records[i].apply_exif), size)
+        image, _ = letterbox(read_rgb(*found[i]), size)
         yield [image[None]]
 
 
@@ -97,7 +103,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     model, card = load_model(model_path)
     if calib is None and fmt == "int8":
         calib = card.training_data.get("train") or None
-        if calib is not None and not Path(calib).exists():
+        if calib is not None and not source_path(calib).exists():
             raise ValueError(f"{model_path} was trained on {calib}, which is not here: pass --calib DATA "
                              "(a folder or list of training images) for int8 calibration")
     data = compact_flatbuffer(convert(model, card, fmt, calib, calib_count))

@@ -106,12 +106,15 @@ def _open_run(config, out, resume, overrides) -> tuple[RunFolder, Config]:
 
 
 def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, DetectionDataset | None]:
+    """Both splits, each summarised in one line (what is used, what was left out and why, in run/DATA)."""
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     val_ds = load_dataset(cfg.data.val, train_ds.class_names, cfg.data.on_error) if cfg.data.val else None
-    skipped = train_ds.skipped + (val_ds.skipped if val_ds else [])
-    if skipped:
-        (run / run.SKIPPED).write_text("".join(f"{p}\n" for p in skipped))
-        print(f"data.on_error=skip: {len(skipped)} problem files left out, listed in {run / run.SKIPPED}")
+    splits = {"train": train_ds, "val": val_ds} if val_ds else {"train": train_ds}
+    (run / run.DATA).write_text(json.dumps({name: ds.report() for name, ds in splits.items()}, indent=1))
+    for name, ds in splits.items():
+        print(f"{name}: {ds.source} ({ds.layout}): {ds.summary()}")
+    if any(ds.problems or ds.warnings for ds in splits.values()):
+        print(f"  every problem and image not used is listed in {run / run.DATA}")
     (run / run.CLASSES).write_text(class_names_to_text(train_ds.class_names))
     return train_ds, val_ds
 

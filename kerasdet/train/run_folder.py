@@ -52,7 +52,7 @@ class RunFolder:
     METRICS = "metrics.csv"
     PLOT = "results.png"
     RESULTS = "results.json"
-    SKIPPED = "skipped.txt"
+    DATA = "data.json"  # how each split was read: layout, pairing, counts, every problem and warning
     TENSORBOARD = "tensorboard"
 
     def __init__(self, path: str | Path):

@@ -207,7 +207,7 @@ def test_detect_csv_and_voc_round_trip_through_the_loader(exported, tiny_project
     top_scores = [detector.detect(read_rgb(p)).scores.max(initial=0) for p in sorted(images.iterdir())]
     conf = float(np.median(top_scores))
     results = detect(exported["int8"], images, csv_path=tmp_path / "d.csv", voc_dir=tmp_path / "pre",
-                     images_dir=tmp_path / "drawn", conf=conf, progress=False)
+                     images_dir=tmp_path / "drawn", conf=conf, progress=False).results
     with_boxes = sum(len(r.detections.boxes) > 0 for r in results)
     assert len(results) == 10 and 0 < with_boxes < 10, (top_scores, conf)
     expected = {r.path.name: sorted(pixel_box(b, r.width, r.height) for b in r.detections.boxes)
@@ -222,8 +222,20 @@ def test_detect_csv_and_voc_round_trip_through_the_loader(exported, tiny_project
     assert {i.image.name: sorted(tuple(map(int, b)) for _, b in i.objects) for i in rows} == \
         {k: v for k, v in expected.items() if v}
     assert len(list((tmp_path / "drawn").glob("*.jpg"))) == 10
-    # a second --voc run must not overwrite labels the user may have corrected
-    assert kerasdet_main(["detect", str(exported["int8"]), str(images), "--voc", str(tmp_path / "pre")]) == 2
-    assert "already there" in capsys.readouterr().err
-    assert kerasdet_main(["detect", str(exported["int8"]), str(images), "--csv", str(tmp_path / "e.csv")]) == 0
-    assert "10 images" in capsys.readouterr().out
+    # a second --voc run leaves the XML already there alone (they may hold corrected labels) and writes
+    # the new ones; a.jpg beside a.png gets two XML, an unreadable image is listed, the rest goes on
+    first = sorted(images.iterdir())[0]
+    cv2.imwrite(str(images / (first.stem + ".png")), cv2.imread(str(first)))
+    (images / "broken.jpg").write_bytes(b"not a jpeg")
+    corrected = (tmp_path / "pre" / (first.stem + ".xml"))
+    corrected.write_text(corrected.read_text().replace("</annotation>", "<!-- corrected -->\n</annotation>"))
+    corrected_bytes = corrected.read_bytes()
+    assert kerasdet_main(["detect", str(exported["int8"]), str(images), "--voc", str(tmp_path / "pre"),
+                          "--csv", str(tmp_path / "e.csv")]) == 2
+    captured = capsys.readouterr()
+    assert "11 images" in captured.out and "10 XML were already in" in captured.out
+    assert "1 images could not be read" in captured.err and "broken.jpg" in captured.err
+    assert corrected.read_bytes() == corrected_bytes
+    assert sorted(p.name for p in (tmp_path / "pre").glob(first.stem + "*")) == \
+        [first.stem + ".xml", first.stem + "_png.xml"]
+    assert len(read_csv_table(tmp_path / "e.csv", images)) >= with_boxes

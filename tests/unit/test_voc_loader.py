@@ -115,38 +115,46 @@ def test_exif_ignored_when_labelled_on_stored_pixels(tmp_path):
     assert read_rgb(rec.image_path, rec.apply_exif).shape == (48, 64, 3)
 
 
-@pytest.mark.parametrize("case, message", [
-    ("malformed", r"bad\.xml:4: malformed XML: mismatched tag"),
-    ("missing_image", r"bad\.xml: image not found: <filename> 'ghost\.jpg'"),
-    ("outside", r"bad\.xml:\d+: object 'a' box \(10, 10, 99, 20\) lies outside the 64x48 image"),
-    ("inverted", r"bad\.xml:\d+: object 'a' box \(30, 10, 20, 20\): xmax <= xmin"),
-    ("unknown_class", r"bad\.xml:\d+: unknown class 'zebra' \(data\.classes: a, b\)"),
-    ("not_a_number", r"bad\.xml:\d+: <xmin> is not a number: 'left'"),
+@pytest.mark.parametrize("case, message, drops", [
+    ("malformed", r"bad\.xml:4: malformed XML: mismatched tag", "image"),
+    ("missing_image", r"bad\.xml: image not found: <filename> 'ghost\.jpg'", "image"),
+    ("outside", r"bad\.xml:\d+: object 'a' box \(10, 10, 99, 20\) lies outside the 64x48 image", "box"),
+    ("inverted", r"bad\.xml:\d+: object 'a' box \(30, 10, 20, 20\): xmax <= xmin", "box"),
+    ("zero_height", r"bad\.xml:\d+: object 'a' box \(30, 10, 40, 10\): xmax <= xmin or ymax <= ymin", "box"),
+    ("unknown_class", r"bad\.xml:\d+: unknown class 'zebra' \(data\.classes: a, b\)", "box"),
+    ("not_a_number", r"bad\.xml:\d+: <xmin> is not a number: 'left'", "box"),
+    ("nan", r"bad\.xml:\d+: <ymin> is not a number: 'nan'", "box"),
 ])
-def test_bad_input_is_a_clear_error_naming_file_and_line(tmp_path, case, message):
+def test_bad_input_is_a_clear_error_naming_file_and_line(tmp_path, case, message, drops):
     write_pair(tmp_path, "good", [("a", (1, 1, 9, 9))])
+    write_image(tmp_path / "bad.jpg")
     bad = tmp_path / "bad.xml"
+    good_box = ("b", (2, 2, 20, 20), 0)  # a good box beside the bad one: kept when only the box is bad
     if case == "malformed":
-        bad.write_text("<annotation>\n<filename>good.jpg</filename>\n<object><name>a</name>\n</annotation>\n")
+        bad.write_text("<annotation>\n<filename>bad.jpg</filename>\n<object><name>a</name>\n</annotation>\n")
     elif case == "missing_image":
         raw_xml(bad, "ghost.jpg", [("a", (1, 1, 5, 5), 0)])
-    elif case == "outside":
-        raw_xml(bad, "good.jpg", [("a", (10, 10, 99, 20), 0)])
-    elif case == "inverted":
-        raw_xml(bad, "good.jpg", [("a", (30, 10, 20, 20), 0)])
-    elif case == "unknown_class":
-        raw_xml(bad, "good.jpg", [("zebra", (1, 1, 5, 5), 0)])
-    elif case == "not_a_number":
-        raw_xml(bad, "good.jpg", [("a", ("left", 1, 5, 5), 0)])
+        (tmp_path / "bad.jpg").unlink()
+    else:
+        box = {"outside": (10, 10, 99, 20), "inverted": (30, 10, 20, 20), "zero_height": (30, 10, 40, 10),
+               "unknown_class": (1, 1, 5, 5), "not_a_number": ("left", 1, 5, 5), "nan": (1, "nan", 5, 5)}[case]
+        raw_xml(bad, "bad.jpg", [("zebra" if case == "unknown_class" else "a", box, 0), good_box])
     before = tree_digest(tmp_path)
     with pytest.raises(DataError, match=message) as err:
         load_dataset(tmp_path, classes=["a", "b"])
     assert len(err.value.problems) == 1
     assert "data.on_error: skip" in str(err.value)
-    # skip leaves the bad file out and says so; the good one stays
+    # skip leaves out the bad box (the image keeps its good boxes) or the bad image, and says so
     ds = load_dataset(tmp_path, classes=["a", "b"], on_error="skip")
-    assert [r.xml_path for r in ds.records] == [str(tmp_path / "good.xml")]
-    assert len(ds.skipped) == 1 and "bad.xml" in str(ds.skipped[0])
+    assert len(ds.problems) == 1 and "bad.xml" in str(ds.problems[0])
+    if drops == "image":
+        assert [r.xml_path for r in ds.records] == [str(tmp_path / "good.xml")]
+        assert (ds.images_dropped, ds.boxes_dropped) == (1, 0)
+    else:
+        bad_record = next(r for r in ds.records if r.xml_path.endswith("bad.xml"))
+        assert bad_record.boxes.tolist() == [[2, 2, 20, 20]] and bad_record.labels.tolist() == [1]
+        assert (ds.images_dropped, ds.boxes_dropped) == (0, 1)
+        assert "left out: 1 boxes" in ds.summary()
     assert tree_digest(tmp_path) == before  # the user's files are never modified
 
 
@@ -172,12 +180,12 @@ def test_file_list_and_missing_listed_image(tmp_path):
     lst.write_text("d/a.jpg\n# comment\n\nd/b.jpg\n")
     assert len(load_dataset(lst)) == 2
     lst.write_text("d/a.jpg\nd/zzz.jpg\n")
-    with pytest.raises(DataError, match=r"train\.txt: listed image .*zzz\.jpg does not exist"):
+    with pytest.raises(DataError, match=r"train\.txt:2: listed file .*zzz\.jpg does not exist"):
         load_dataset(lst)
 
 
 def test_empty_folder_is_an_error(tmp_path):
-    with pytest.raises(DataError, match="no LabelImg/Pascal-VOC XML files found"):
+    with pytest.raises(DataError, match="no LabelImg / Pascal VOC XML found: searched"):
         load_dataset(tmp_path)
 
 

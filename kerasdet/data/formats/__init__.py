@@ -1,4 +1,5 @@
-"""`kerasdet convert`: LabelImg XML <-> CSV, COCO JSON, Cloud Annotations; label_map.pbtxt <-> classes.
+"""`kerasdet convert`: LabelImg XML <-> CSV, COCO JSON, Cloud Annotations, YOLO txt; LabelMe JSON -> any;
+label_map.pbtxt <-> classes.
 
 Every conversion goes through `AnnotatedImage`; reading LabelImg XML uses the checked loader, so a
 bad box or a missing image stops the conversion with the file and line instead of being dropped.
@@ -15,9 +16,11 @@ from .cloud_annotations import is_cloud_annotations, read_cloud_annotations, wri
 from .coco_json import is_coco, read_coco, write_coco
 from .csv_table import read_csv_table, write_csv_table
 from .label_map import read_label_map, write_label_map
+from .labelme import is_labelme, is_labelme_folder, read_labelme
 from .voc import read_voc, write_voc
+from .yolo_txt import is_yolo_folder, names_file, read_names, read_yolo, write_yolo
 
-FORMATS = ("voc", "csv", "coco", "cloud", "pbtxt", "classes")
+FORMATS = ("voc", "csv", "coco", "cloud", "yolo", "pbtxt", "classes")  # outputs; LabelMe is read only
 
 __all__ = ["FORMATS", "AnnotatedImage", "convert", "detect_format"]
 
@@ -31,7 +34,9 @@ def _is_class_list(path: Path) -> bool:
 def detect_format(path: str | Path) -> str:
     path = Path(path)
     suffix = path.suffix.lower()
-    if path.is_dir() or (suffix == ".txt" and not _is_class_list(path)):
+    if path.is_dir():
+        return _folder_format(path)
+    if suffix == ".txt" and not _is_class_list(path):
         return "voc"
     if suffix == ".txt":
         return "classes"
@@ -43,9 +48,23 @@ def detect_format(path: str | Path) -> str:
             return "cloud"
         if is_coco(data):
             return "coco"
-        raise ValueError(f"{path}: neither Cloud Annotations nor COCO JSON")
+        if is_labelme(data):
+            return "labelme"
+        raise ValueError(f"{path}: neither Cloud Annotations, COCO nor LabelMe JSON")
     raise ValueError(f"{path}: unknown annotation format (a folder or list of LabelImg XML, .csv, .json, "
                      f".pbtxt, or a classes .txt)")
+
+
+def _folder_format(folder: Path) -> str:
+    """XML first: a LabelImg folder may also hold other .txt / .json files."""
+    if next(folder.rglob("*.xml"), None):
+        return "voc"
+    if is_yolo_folder(folder):
+        return "yolo"
+    if is_labelme_folder(folder):
+        return "labelme"
+    raise ValueError(f"{folder}: no annotations found (looked, in all sub-folders, for LabelImg .xml, YOLO "
+                     f".txt labels with a classes.txt or data.yaml, and LabelMe .json)")
 
 
 def _output_format(out: Path) -> str:
@@ -59,7 +78,7 @@ def convert(source: str | Path, out: str | Path, to: str | None = None, images: 
             classes: list[str] | None = None) -> str:
     """Convert `source` (format from its content) to `out` (format `to`, or from its name:
     a folder -> LabelImg XML, .csv, _annotations.json -> Cloud Annotations, other .json -> COCO,
-    .pbtxt -> label map, .txt -> class names). Returns a one-line summary."""
+    .pbtxt -> label map, .txt -> class names; YOLO txt only with `to="yolo"`). Returns a one-line summary."""
     source, out = Path(source), Path(out)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
@@ -88,6 +107,8 @@ def convert(source: str | Path, out: str | Path, to: str | None = None, images: 
         write_csv_table(items, out)
     elif dst == "coco":
         write_coco(items, names or class_names_of(items), out)
+    elif dst == "yolo":
+        write_yolo(items, names or class_names_of(items), out)
     else:
         write_cloud_annotations(items, out)
     boxes = sum(len(item.objects) for item in items)
@@ -99,7 +120,10 @@ def _read(fmt: str, source: Path, images, classes=None) -> tuple[list[AnnotatedI
         return read_voc(source, classes)
     if fmt == "coco":
         return read_coco(source, images)
-    items = read_csv_table(source, images) if fmt == "csv" else read_cloud_annotations(source, images)
+    if fmt == "yolo":
+        return read_yolo(source, images, classes)
+    readers = {"csv": read_csv_table, "cloud": read_cloud_annotations, "labelme": read_labelme}
+    items = readers[fmt](source, images)
     return items, class_names_of(items)
 
 
@@ -108,4 +132,6 @@ def _class_names(fmt: str, source: Path, images, classes) -> list[str]:
         return read_label_map(source)
     if fmt == "classes":
         return class_names_from_text(source.read_text().strip() + "\n")
+    if fmt == "yolo" and not classes:  # its names file, without needing the images
+        return read_names(names_file(source))
     return classes or _read(fmt, source, images)[1]

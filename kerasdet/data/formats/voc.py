@@ -9,7 +9,7 @@ from .annotated import AnnotatedImage
 
 
 def read_voc(source: str | Path, classes: list[str] | None = None) -> tuple[list[AnnotatedImage], list[str]]:
-    ds = load_dataset(source, classes)
+    ds = load_dataset(source, classes, hint="Fix these files: convert writes every box or stops.")
     items = [AnnotatedImage(Path(r.image_path), r.width, r.height,
                             [(ds.class_names[c], tuple(map(float, b))) for b, c in zip(r.boxes, r.labels)])
              for r in ds.records]

@@ -1,0 +1,450 @@
+"""Find the annotation XML of a data source and the image each one describes, whatever the layout.
+
+A source is one of:
+- a folder, searched recursively in a stable (sorted) order, hidden folders skipped. The XML may lie
+  beside the images, in any sibling folder (`annotations/`, `annots/`, `labels/`, `xml/`, `Annotations/`:
+  recognised by what they hold, not by their names), in nested subfolders, or in a Roboflow
+  "Pascal VOC" export (`train/ valid/ test/`, XML beside the JPEGs);
+- a Pascal VOC devkit: a year folder (`VOC2007/` with `Annotations/`, `JPEGImages/`, `ImageSets/Main/`)
+  or a `VOCdevkit/` holding several years;
+- `PATH:SPLIT`: in a devkit, the ids listed in `ImageSets/Main/SPLIT.txt` (`VOCdevkit/VOC2007:trainval`);
+  in any other folder, its subfolder SPLIT (`val` and `valid` stand for each other);
+- a `.txt` list, one entry per line, relative to the list: images (their XML is looked for beside them
+  and in the sibling folders above), XML files, or VOC ids (in a devkit's `ImageSets/Main/`).
+
+An XML is paired with an image by the first rule that finds one (`PAIRING_RULES`): its `<filename>`; its
+own name with any image suffix; either ignoring letter case; the file name in its `<path>` (or `<path>`
+itself when that file exists here). Among several images a rule finds, the nearest to the XML wins (same
+folder, then the most folder names in common); a tie is reported as an ambiguity, never a silent pick.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DataError, DataProblem
+from .images import IMAGE_SUFFIXES
+from .voc_xml import NOT_AN_ANNOTATION, VocAnnotation, read_voc_xml
+
+PAIRING_RULES = {  # rule -> how `kerasdet stats` explains it
+    "filename": "by <filename>",
+    "stem": "by the XML's own name (no image has its <filename>)",
+    "case": "ignoring letter case (no exact match)",
+    "path": "by the file name in <path>",
+}
+DEVKIT_FOLDERS = ("Annotations", "JPEGImages")
+SPLIT_ALIASES = {"val": "valid", "valid": "val"}
+NO_XML_HINT = "save it in LabelImg (even with no boxes, to train on it as a negative)"
+
+
+@dataclass
+class Pair:
+    annotation: VocAnnotation
+    image: Path
+    rule: str  # a key of PAIRING_RULES
+    object_problems: list[DataProblem]  # objects the XML parser could not read (each left out)
+
+
+@dataclass
+class Discovery:
+    source: str
+    layout: str  # one line: what kind of folder this was recognised as
+    pairs: list[Pair]
+    problems: list[DataProblem] = field(default_factory=list)  # XML that cannot be used: each drops an image
+    warnings: list[DataProblem] = field(default_factory=list)  # images without XML, files ignored
+    xml_files: int = 0
+    image_files: int = 0
+
+    def pairing_lines(self) -> list[str]:
+        """How the pairs were made, most common rule first, e.g. '12 paired by the XML's own name ...'."""
+        counts = Counter(p.rule for p in self.pairs)
+        return [f"{n} {PAIRING_RULES[rule]}" for rule, n in counts.most_common()]
+
+
+# --- the source: folder, devkit, split, list ---------------------------------------------------------------
+
+def discover(source: str | Path) -> Discovery:
+    """Pairs of (annotation, image) in `source`; raises DataError when it holds none, saying where it
+    looked and what it found instead."""
+    path, split = _split_spec(str(source))
+    if not path.exists():
+        raise DataError([DataProblem(str(path), "no such file or folder")])
+    if path.is_file():
+        return _discover_list(path, str(source))
+    if split is not None:
+        return _discover_split(path, split, str(source))
+    years = _devkit_years(path)
+    if years:
+        xml, images = [], []
+        for year in years:
+            xml += _files(year / "Annotations", (".xml",))
+            images += _files(year / "JPEGImages", IMAGE_SUFFIXES)
+        return _pair_folder(str(source), xml, images, _devkit_layout(path, years))
+    xml, images = _walk(path)
+    return _pair_folder(str(source), xml, images, _folder_layout(path, xml, images))
+
+
+def source_path(spec: str | Path) -> Path:
+    """The file or folder a source names ('VOC2007:trainval' -> VOC2007)."""
+    return _split_spec(str(spec))[0]
+
+
+def _split_spec(spec: str) -> tuple[Path, str | None]:
+    """'DIR:SPLIT' -> (DIR, SPLIT) when DIR is a folder and SPLIT a plain name; else (spec, None)."""
+    head, sep, tail = spec.rpartition(":")
+    if sep and head and re.fullmatch(r"[\w.-]+", tail) and not Path(spec).exists() and Path(head).is_dir():
+        return Path(head), tail
+    return Path(spec), None
+
+
+def _discover_split(path: Path, split: str, spec: str) -> Discovery:
+    years = _devkit_years(path)
+    if years:
+        lists = [y / "ImageSets" / "Main" / f"{split}.txt" for y in years]
+        found = [f for f in lists if f.is_file()]
+        if not found:
+            raise DataError([DataProblem(spec, f"no ImageSets/Main/{split}.txt in "
+                                               f"{', '.join(str(y) for y in years)}")])
+        parts = [_discover_list(f, spec) for f in found]
+        merged = parts[0]
+        for part in parts[1:]:
+            merged.pairs += part.pairs
+            merged.problems += part.problems
+            merged.warnings += part.warnings
+            merged.xml_files += part.xml_files
+            merged.image_files += part.image_files
+        merged.layout = f"Pascal VOC devkit {', '.join(y.name for y in years)}, split '{split}' " \
+                        f"(ids from ImageSets/Main/{split}.txt)"
+        return merged
+    for name in (split, SPLIT_ALIASES.get(split)):
+        if name and (path / name).is_dir():
+            found = discover(path / name)
+            found.source = spec
+            return found
+    subfolders = ", ".join(sorted(p.name for p in path.iterdir() if p.is_dir())) or "none"
+    raise DataError([DataProblem(spec, f"'{split}' is neither a subfolder of {path} (it has: {subfolders}) "
+                                       "nor a split of a Pascal VOC devkit")])
+
+
+def _discover_list(list_file: Path, spec: str) -> Discovery:
+    """A list of images, XML or VOC ids; every entry must be usable (a listed image without XML is a problem)."""
+    devkit = _devkit_of_id_list(list_file)
+    xml, images, problems = [], [], []
+    for number, entry in _list_entries(list_file):
+        if devkit is not None and Path(entry).suffix.lower() not in IMAGE_SUFFIXES + (".xml",):
+            xml_path = devkit / "Annotations" / f"{entry}.xml"
+            if xml_path.is_file():
+                xml.append(xml_path)
+            else:
+                problems.append(DataProblem(str(list_file), f"id {entry!r}: {xml_path} does not exist", number))
+            continue
+        path = Path(entry) if Path(entry).is_absolute() else (list_file.parent / entry).resolve()
+        if not path.is_file():
+            problems.append(DataProblem(str(list_file), f"listed file {path} does not exist", number))
+        elif path.suffix.lower() == ".xml":
+            xml.append(path)
+        elif path.suffix.lower() in IMAGE_SUFFIXES:
+            images.append(path)
+        else:
+            problems.append(DataProblem(str(list_file), f"{entry!r} is not an image, an XML or a VOC id "
+                                                         f"(image suffixes: {', '.join(IMAGE_SUFFIXES)})", number))
+    if devkit is not None:
+        images_here = _files(devkit / "JPEGImages", IMAGE_SUFFIXES)
+        found = _pair_folder(spec, xml, images_here, f"Pascal VOC ids listed in {list_file}", unlabelled=False)
+    else:
+        found = _pair_listed(spec, list_file, xml, images)
+    found.problems = problems + found.problems
+    return found
+
+
+def _list_entries(list_file: Path) -> list[tuple[int, str]]:
+    """(line number, entry); a VOC class list line `id flag` keeps ids whose flag is not -1 (absent)."""
+    entries = []
+    for number, line in enumerate(list_file.read_text().splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split()
+        if len(fields) == 2 and re.fullmatch(r"-?[01]", fields[1]):
+            if fields[1] != "-1":
+                entries.append((number, fields[0]))
+        else:
+            entries.append((number, line))
+    return entries
+
+
+def _devkit_years(folder: Path) -> list[Path]:
+    """The VOC year folders of a devkit: `folder` itself, or its children (`VOCdevkit/VOC2007`, ...)."""
+    if all((folder / name).is_dir() for name in DEVKIT_FOLDERS):
+        return [folder]
+    return [c for c in sorted(folder.iterdir()) if c.is_dir() and not c.name.startswith(".")
+            and all((c / name).is_dir() for name in DEVKIT_FOLDERS)]
+
+
+def _devkit_of_id_list(list_file: Path) -> Path | None:
+    """`VOC2007/ImageSets/Main/train.txt` -> VOC2007."""
+    root = list_file.resolve().parents[2] if len(list_file.resolve().parents) > 2 else None
+    if root is not None and list_file.parent.parent.name == "ImageSets" and _devkit_years(root) == [root]:
+        return root
+    return None
+
+
+def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes and p.is_file())
+
+
+def _walk(root: Path) -> tuple[list[Path], list[Path]]:
+    """Every XML and image under `root`; a devkit year folder inside contributes only its two folders."""
+    xml, images = [], []
+    for folder, subfolders, names in os.walk(root):
+        here = Path(folder)
+        if here != root and all(n in subfolders for n in DEVKIT_FOLDERS):
+            xml += _files(here / "Annotations", (".xml",))
+            images += _files(here / "JPEGImages", IMAGE_SUFFIXES)
+            subfolders[:] = []
+            continue
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__pycache__")
+        for name in sorted(names):
+            suffix = os.path.splitext(name)[1].lower()
+            if suffix == ".xml":
+                xml.append(here / name)
+            elif suffix in IMAGE_SUFFIXES:
+                images.append(here / name)
+    return sorted(xml), sorted(images)
+
+
+def find_images(source: str | Path) -> list[Path]:
+    """Every image of a source, labelled or not (for detection and calibration): an image file; a folder,
+    searched recursively (a devkit's JPEGImages/ only); a .txt list of images; any data source above
+    (`DIR:SPLIT`, a list of XML or VOC ids) for the images its annotations describe."""
+    path, split = _split_spec(str(source))
+    if not path.exists():
+        raise DataError([DataProblem(str(path), "no such file or folder")])
+    if path.is_dir() and split is None:
+        images = _walk(path)[1]
+        if not images:
+            raise DataError([DataProblem(str(path), f"no images in this folder or its subfolders (looked for "
+                                                    f"{', '.join(IMAGE_SUFFIXES)})")])
+        return images
+    if path.suffix.lower() in IMAGE_SUFFIXES:
+        return [path]
+    if path.suffix.lower() == ".txt" and split is None:
+        entries = [(n, Path(e) if Path(e).is_absolute() else (path.parent / e).resolve())
+                   for n, e in _list_entries(path)]
+        if entries and all(e.suffix.lower() in IMAGE_SUFFIXES for _, e in entries):
+            missing = [DataProblem(str(path), f"listed image {e} does not exist", n) for n, e in entries
+                       if not e.is_file()]
+            if missing:
+                raise DataError(missing)
+            return [e for _, e in entries]
+    if path.is_file() and path.suffix.lower() != ".txt":
+        raise DataError([DataProblem(str(path), "not an image, a folder of images or a .txt list")])
+    return [p.image for p in discover(source).pairs]
+
+
+# --- pairing -------------------------------------------------------------------------------------------------
+
+class _ImageIndex:
+    """Images by exact and lower-case name and stem."""
+
+    def __init__(self, images: list[Path]):
+        self.by = {key: defaultdict(list) for key in ("name", "stem", "name_lower", "stem_lower")}
+        for image in images:
+            self.by["name"][image.name].append(image)
+            self.by["stem"][image.stem].append(image)
+            self.by["name_lower"][image.name.lower()].append(image)
+            self.by["stem_lower"][image.stem.lower()].append(image)
+
+    def candidates(self, ann: VocAnnotation) -> list[tuple[str, list[Path]]]:
+        """(rule, images it finds) in rule order."""
+        stem = ann.xml_path.stem
+        path_name = re.split(r"[\\/]", ann.path)[-1] if ann.path else ""
+        outside = [Path(ann.path)] if ann.path and Path(ann.path).is_absolute() and Path(ann.path).is_file() \
+            and Path(ann.path).suffix.lower() in IMAGE_SUFFIXES else []
+        return [
+            ("filename", self.by["name"].get(ann.filename, []) if ann.filename else []),
+            ("stem", self.by["stem"].get(stem, [])),
+            ("case", (self.by["name_lower"].get(ann.filename.lower(), []) if ann.filename else [])
+             + self.by["stem_lower"].get(stem.lower(), [])),
+            ("path", (self.by["name_lower"].get(path_name.lower(), []) if path_name else []) + outside),
+        ]
+
+
+def _nearness(xml_dir: Path, image_dir: Path) -> tuple[bool, int]:
+    """Same folder first, then the number of folder names shared from the root and from the end
+    (`annotations/train` is nearer to `images/train` than to `images/val`)."""
+    a, b = xml_dir.parts, image_dir.parts
+    prefix = len(os.path.commonprefix([a, b]))
+    suffix = len(os.path.commonprefix([a[prefix:][::-1], b[prefix:][::-1]]))
+    return xml_dir == image_dir, prefix + suffix
+
+
+def _pair_one(ann: VocAnnotation, index: _ImageIndex) -> tuple[Path | None, str, list[Path]]:
+    """(image, rule, []) or (None, "", tied images) for an ambiguity, (None, "", []) when nothing fits."""
+    for rule, found in index.candidates(ann):
+        found = list(dict.fromkeys(found))
+        if not found:
+            continue
+        scores = {image: _nearness(ann.xml_path.parent, image.parent) for image in found}
+        best = max(scores.values())
+        nearest = [image for image, score in scores.items() if score == best]
+        return (nearest[0], rule, []) if len(nearest) == 1 else (None, "", nearest)
+    return None, "", []
+
+
+def _pair(spec: str, xml_files: list[Path], index: _ImageIndex) -> tuple[list[Pair], list[DataProblem],
+                                                                          list[DataProblem]]:
+    pairs, problems, ignored = [], [], []
+    claimed: dict[Path, Path] = {}
+    for xml in xml_files:
+        ann, parse_problems = read_voc_xml(xml)
+        if ann is None:
+            if parse_problems and parse_problems[0].message.startswith(NOT_AN_ANNOTATION):
+                ignored.append(DataProblem(str(xml), parse_problems[0].message + ": not a LabelImg / "
+                                           "Pascal VOC annotation, ignored", parse_problems[0].line))
+            else:
+                problems += parse_problems
+            continue
+        image, rule, tied = _pair_one(ann, index)
+        if tied:
+            problems.append(DataProblem(str(xml), "which image? " + ", ".join(str(t) for t in tied) + " fit "
+                                        f"equally (<filename> {ann.filename!r}); set <filename> to the right one"))
+        elif image is None:
+            problems.append(DataProblem(str(xml), f"image not found: <filename> {ann.filename!r}, "
+                                                  f"<path> {ann.path!r}"))
+        elif image in claimed:
+            problems.append(DataProblem(str(xml), f"describes {image}, as {claimed[image]} does already; "
+                                                  "left out (delete one of the two)"))
+        else:
+            claimed[image] = xml
+            pairs.append(Pair(ann, image, rule, parse_problems))
+    return pairs, problems, ignored
+
+
+def _unlabelled(images: list[Path], pairs: list[Pair]) -> list[DataProblem]:
+    """Images no XML describes; one sharing its stem with a paired image says which (a.jpg + a.png)."""
+    used = {p.image for p in pairs}
+    by_stem = {(p.image.parent, p.image.stem.lower()): p for p in pairs}
+    warnings = []
+    for image in images:
+        if image in used:
+            continue
+        twin = by_stem.get((image.parent, image.stem.lower()))
+        if twin is not None:
+            message = (f"not used: {twin.annotation.xml_path.name} describes {twin.image.name}, which has the same "
+                       f"name; give this image its own XML, or remove it")
+        else:
+            message = f"image has no XML and is not used ({NO_XML_HINT})"
+        warnings.append(DataProblem(str(image), message))
+    return warnings
+
+
+def _pair_folder(spec: str, xml: list[Path], images: list[Path], layout: str, unlabelled: bool = True) -> Discovery:
+    pairs, problems, ignored = _pair(spec, xml, _ImageIndex(images))
+    if not pairs and not problems:
+        raise DataError([DataProblem(spec, _nothing_found(Path(spec), xml, images, ignored))])
+    warnings = ignored + (_unlabelled(images, pairs) if unlabelled else [])
+    return Discovery(spec, layout, pairs, problems, warnings, len(xml), len(images))
+
+
+def _pair_listed(spec: str, list_file: Path, xml: list[Path], images: list[Path]) -> Discovery:
+    """Listed XML pair as anywhere; a listed image is paired with the XML of its folder or of the folders
+    beside it (`images/x.jpg` <- `annots/x.xml`, `images/train/x.jpg` <- `labels/train/x.xml`)."""
+    search = sorted({d for i in {i.parent for i in images} for d in _annotation_folders(i)})
+    folders = sorted({i.parent for i in images} | set(search)
+                     | {d for x in {x.parent for x in xml} for d in [x, *_mirrors(x)]})
+    index = _ImageIndex(sorted(set(images) | {p for d in folders for p in _files(d, IMAGE_SUFFIXES)}))
+    listed = set(images)
+    candidates = sorted(set(xml) | _xml_named_like(images, search))
+    pairs, problems, ignored = _pair(spec, candidates, index)
+    missing = listed - {p.image for p in pairs}
+    if missing:  # XML saved under another name than the image's: read the others in those folders
+        others = sorted({x for d in search for x in _files(d, (".xml",))} - set(candidates))
+        more, _, _ = _pair(spec, others, index)
+        pairs += [p for p in more if p.image in missing]
+    keep = set(xml) | {p.annotation.xml_path for p in pairs if p.image in listed}
+    pairs = [p for p in pairs if p.annotation.xml_path in keep]
+    problems = [p for p in problems if Path(p.file) in set(candidates)]
+    problems += [DataProblem(str(image), f"listed in {list_file} but no XML describes it (looked in "
+                                         f"{', '.join(str(d) for d in _annotation_folders(image.parent))})")
+                 for image in images if image not in {p.image for p in pairs}]
+    return Discovery(spec, f"list {list_file} ({len(images)} images, {len(xml)} XML)", pairs, problems,
+                     ignored, len(candidates), len(images))
+
+
+def _mirrors(folder: Path) -> list[Path]:
+    """Folders that mirror `folder` one or two levels up: `images/` -> `annots/`, `images/train/` ->
+    `labels/train/` (only those that exist)."""
+    found = []
+    for up in (1, 2):
+        if len(folder.parts) <= up + 1:
+            break
+        base, rest = folder.parents[up - 1], folder.parts[len(folder.parts) - up + 1:]
+        found += [sibling.joinpath(*rest) for sibling in sorted(base.iterdir())
+                  if sibling.is_dir() and not sibling.name.startswith(".") and sibling.joinpath(*rest).is_dir()]
+    return [f for f in dict.fromkeys(found) if f != folder]
+
+
+def _annotation_folders(image_dir: Path) -> list[Path]:
+    """Where an image's XML may be: its own folder when that holds XML, else the folders mirroring it."""
+    if _files(image_dir, (".xml",)):
+        return [image_dir]
+    return _mirrors(image_dir) or [image_dir]
+
+
+def _xml_named_like(images: list[Path], folders: list[Path]) -> set[Path]:
+    stems = {i.stem for i in images}
+    return {x for d in folders for x in _files(d, (".xml",)) if x.stem in stems}
+
+
+# --- describing what was found --------------------------------------------------------------------------------
+
+def _folder_layout(root: Path, xml: list[Path], images: list[Path]) -> str:
+    xml_dirs = Counter(x.parent for x in xml)
+    image_dirs = Counter(i.parent for i in images)
+    beside = sum(1 for d in xml_dirs if d in image_dirs)
+
+    def names(dirs):
+        shown = [os.path.relpath(d, root) + "/" for d in sorted(dirs)][:4]
+        return ", ".join(shown) + (" ..." if len(dirs) > 4 else "")
+
+    if xml_dirs and beside == len(xml_dirs):
+        kind = "XML beside the images"
+    elif beside == 0:
+        kind = f"images in {names(image_dirs)}, XML in {names(xml_dirs)}"
+    else:
+        kind = "XML beside the images and in separate folders"
+    folders = set(xml_dirs) | set(image_dirs)
+    splits = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name in ("train", "val", "valid", "test"))
+    nested = any(len(d.relative_to(root).parts) > 1 for d in folders) or len(folders) > 2
+    note = f", in {len(folders)} folders (searched recursively)" if nested else ""
+    if len(splits) > 1:
+        note += (f"; {', '.join(s + '/' for s in splits)} look like splits and were all read: "
+                 f"give {root}:{splits[-1]} (or another) to read one")
+    return kind + note
+
+
+def _devkit_layout(root: Path, years: list[Path]) -> str:
+    names = ", ".join(y.name for y in years)
+    splits = sorted({f.stem for y in years for f in _files(y / "ImageSets" / "Main", (".txt",))
+                     if "_" not in f.stem})
+    hint = f"; its splits: {', '.join(splits)} (read one as {root}:{splits[0]})" if splits else ""
+    return f"Pascal VOC devkit {names} (Annotations/ + JPEGImages/), all annotations{hint}"
+
+
+def _nothing_found(root: Path, xml: list[Path], images: list[Path], ignored: list[DataProblem]) -> str:
+    image_dirs = Counter(i.parent for i in images)
+    where = ", ".join(f"{d} ({n} images)" for d, n in image_dirs.most_common(5)) or "none"
+    message = (f"no LabelImg / Pascal VOC XML found: searched {root} and its subfolders for .xml files with an "
+               f"<annotation> root (beside the images, in a sibling folder such as annotations/, or a VOC "
+               f"devkit's Annotations/ + JPEGImages/). Folders with images: {where}")
+    if ignored:
+        message += f". {len(ignored)} .xml files are not annotations, e.g. {ignored[0].file}"
+    if not images:
+        message += f"; no images either ({', '.join(IMAGE_SUFFIXES)})"
+    return message
