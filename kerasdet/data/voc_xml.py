@@ -1,6 +1,7 @@
 """Read one LabelImg / Pascal-VOC XML file, keeping line numbers for error messages."""
 from __future__ import annotations
 
+import itertools
 import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -113,6 +114,20 @@ def read_voc_xml(xml_path: str | Path) -> tuple[VocAnnotation | None, list[DataP
         ann.objects.append(VocObject(name, box, _text(obj, "difficult") == "1",
                                      _text(obj, "truncated") == "1", _line(obj)))
     return ann, problems
+
+
+def xml_file_names(images: list[Path]) -> dict[Path, str]:
+    """A distinct XML file name for each image, for one output folder: `<stem>.xml`, where LabelImg looks
+    for it; the later images sharing a stem (a.png after a.jpg, or another folder's a.jpg) get
+    `<stem>_<suffix>.xml`, then a number; their <filename> and <path> still pair them for kerasdet."""
+    names, used = {}, set()
+    for p in images:
+        suffixed = f"{p.stem}_{p.suffix[1:].lower()}"
+        candidates = itertools.chain([p.stem, suffixed], (f"{suffixed}_{k}" for k in itertools.count(2)))
+        name = next(c for c in candidates if c.lower() not in used)
+        used.add(name.lower())
+        names[p] = f"{name}.xml"
+    return names
 
 
 def write_voc_xml(xml_path: str | Path, image_filename: str, width: int, height: int,

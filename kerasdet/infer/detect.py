@@ -6,7 +6,6 @@ corrects them in LabelImg, and trains again on more data for less work.
 from __future__ import annotations
 
 import csv
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from ..core.class_names import class_name
 from ..core.detections import Detections
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 from ..data.images import read_rgb
-from ..data.voc_xml import write_voc_xml
+from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
 from ..models.load import load_predictor
 from .select import select_detections
@@ -47,14 +46,6 @@ def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
     return x1, y1, min(max(x2, x1 + 1), width), min(max(y2, y1 + 1), height)
 
 
-def xml_names(paths: list[Path]) -> dict[Path, str]:
-    """The XML file name for each image: `<stem>.xml` as LabelImg looks for it; images sharing a stem
-    (a.jpg, a.png) get `<stem>_<suffix>.xml` instead, and their <filename> still pairs them for kerasdet."""
-    stems = Counter((p.parent, p.stem.lower()) for p in paths)
-    return {p: f"{p.stem}_{p.suffix[1:].lower()}.xml" if stems[(p.parent, p.stem.lower())] > 1 else f"{p.stem}.xml"
-            for p in paths}
-
-
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = 0.25,
            iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = None,
@@ -65,7 +56,7 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
     predictor = load_predictor(model, num_threads=num_threads)
     class_names = predictor.card.class_names
     paths = image_paths(source)
-    names = xml_names(paths)
+    names = xml_file_names(paths)
     for folder in (Path(p) for p in (voc_dir, images_dir) if p):
         folder.mkdir(parents=True, exist_ok=True)
     run = DetectRun()

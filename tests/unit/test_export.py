@@ -54,3 +54,22 @@ def test_compacting_the_flatbuffer_changes_no_output(untrained, demo_data):
     assert names_before == names_after
     for a, b in zip(before, after):
         assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+@pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)  # calibration data, not architectures
+def test_int8_calibration_takes_plain_images_and_says_so_when_data_moved(untrained, tmp_path):
+    import dataclasses
+
+    from conftest import write_image
+    from kerasdet.models.load import save_model
+    from kerasdet.tflite.convert import calibration_images, export
+    (tmp_path / "photos").mkdir()
+    for k in range(3):  # photos without any XML are as good for calibration
+        write_image(tmp_path / "photos" / f"p{k}.jpg")
+    batches = list(calibration_images(tmp_path / "photos", UNTRAINED_SIZE, count=5))
+    assert len(batches) == 3 and batches[0][0].shape == (1, UNTRAINED_SIZE, UNTRAINED_SIZE, 3)
+    # a model whose training data is not on this machine: the error names it and --calib
+    model, card = load_model(untrained.path)
+    moved = tmp_path / "moved.keras"
+    save_model(model, dataclasses.replace(card, training_data={"train": "/elsewhere/train.txt"}), moved)
+    with pytest.raises(ValueError, match=r"trained on /elsewhere/train\.txt, which is not here: pass --calib"):
+        export(moved, "int8", out=tmp_path / "m.tflite")

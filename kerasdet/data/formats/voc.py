@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..dataset import load_dataset
-from ..voc_xml import write_voc_xml
+from ..voc_xml import write_voc_xml, xml_file_names
 from .annotated import AnnotatedImage
 
 
@@ -17,12 +17,14 @@ def read_voc(source: str | Path, classes: list[str] | None = None) -> tuple[list
 
 
 def write_voc(items: list[AnnotatedImage], out_dir: str | Path) -> list[Path]:
-    """`out_dir/<image stem>.xml`, with <path> the image's absolute path so XML and images may live apart."""
+    """`out_dir/<image stem>.xml` (`xml_file_names` for images sharing a stem), with <path> the image's
+    absolute path so XML and images may live apart."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    names = xml_file_names([item.image for item in items])
     for item in items:
-        xml = out_dir / (item.image.stem + ".xml")
+        xml = out_dir / names[item.image]
         write_voc_xml(xml, item.image.name, item.width, item.height, item.objects,
                       image_path=str(item.image.resolve()))
         written.append(xml)
