@@ -15,6 +15,8 @@ from .config import ConfigError, load_config  # noqa: E402
 from .core.postprocess import MAX_DETECTIONS, NMS_IOU  # noqa: E402
 from .data.errors import DataError  # noqa: E402
 
+DATA_HELP = ("a LabelImg / Pascal VOC source: a folder in any layout (XML beside the images, images/ + annots/, "
+             "nested, a VOC devkit), FOLDER:SPLIT (VOC2007:trainval), or a .txt list of images, XML or VOC ids")
 DEMO_MODEL = "runs/demo/train/best_int8.tflite"  # what `kerasdet demo` leaves behind: `cam`'s default
 
 
@@ -165,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")
     p.add_argument("model", help="a .keras checkpoint or a .tflite file (each knows its class names)")
-    p.add_argument("data")
+    p.add_argument("data", help=DATA_HELP)
     p.add_argument("--classes", help="comma-separated class names: a check, it must match the model's")
     p.add_argument("--json", action="store_true")
     p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix and a grid of "
@@ -197,11 +199,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cam", help="real-time detection on a webcam, video, image or folder, with FPS")
     add_cam_arguments(p)
 
-    p = sub.add_parser("convert", help="LabelImg XML <-> CSV, COCO JSON, Cloud Annotations; label_map.pbtxt "
-                                       "<-> class names")
-    p.add_argument("source", help="XML folder or list, .csv, COCO .json, _annotations.json, .pbtxt, classes .txt")
-    p.add_argument("out", help="a folder (XML), .csv, .json (COCO; _annotations.json: Cloud Annotations), "
-                               ".pbtxt, or .txt (class names)")
+    p = sub.add_parser("convert", help="LabelImg XML <-> CSV, COCO JSON, Cloud Annotations, YOLO txt; LabelMe in; "
+                                       "label_map.pbtxt <-> class names")
+    p.add_argument("source", help="LabelImg XML (any data source), a YOLO txt or LabelMe folder, .csv, COCO .json, "
+                                  "_annotations.json, .pbtxt, classes .txt")
+    p.add_argument("out", help="a folder (XML, or YOLO txt with --to yolo), .csv, .json (COCO; _annotations.json: "
+                               "Cloud Annotations), .pbtxt, or .txt (class names)")
     p.add_argument("--to", choices=("voc", "csv", "coco", "cloud", "yolo", "pbtxt", "classes"),
                    help="output format, when OUT's name does not say (yolo: OUT is a folder of YOLO .txt labels "
                         "with classes.txt)")
@@ -216,14 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo_data)
 
     p = sub.add_parser("stats", help="counts, distributions and problems of a dataset")
-    p.add_argument("data", help="data folder or file list")
+    p.add_argument("data", help=DATA_HELP)
     p.add_argument("--classes", help="comma-separated class names; others are reported as problems")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", help="save distribution plots to this PNG")
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("split", help="write train/val/test file lists (files are not moved)")
-    p.add_argument("data")
+    p.add_argument("data", help=DATA_HELP)
     p.add_argument("--val", type=float, default=0.15)
     p.add_argument("--test", type=float, default=0.15)
     p.add_argument("--group", help="regex whose first group names images that must stay together")

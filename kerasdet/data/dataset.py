@@ -107,7 +107,7 @@ def _case_variants(checked: list[_Checked]) -> dict[str, str]:
     """{'Heart': 'heart'}: a spelling -> the most used spelling of the same name ignoring letter case."""
     counts = Counter(o.name for c in checked for o in c.objects)
     main: dict[str, str] = {}
-    for name, _ in counts.most_common():
+    for name in sorted(counts, key=lambda n: (-counts[n], n != n.lower(), n)):  # ties: lower case first
         main.setdefault(name.lower(), name)
     return {name: main[name.lower()] for name in counts if main[name.lower()] != name}
 
