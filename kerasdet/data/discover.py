@@ -348,6 +348,9 @@ def _pair_folder(spec: str, xml: list[Path], images: list[Path], layout: str, un
     pairs, problems, ignored = _pair(spec, xml, _ImageIndex(images))
     if not pairs and not problems:
         raise DataError([DataProblem(spec, _nothing_found(Path(spec), xml, images, ignored))])
+    if not pairs:
+        problems.insert(0, DataProblem(spec, "no XML could be paired with an image: XML in " + _folders(xml)
+                                       + "; images in " + (_folders(images) or "no folder")))
     warnings = ignored + (_unlabelled(images, pairs) if unlabelled else [])
     return Discovery(spec, layout, pairs, problems, warnings, len(xml), len(images))
 
@@ -435,6 +438,11 @@ def _devkit_layout(root: Path, years: list[Path]) -> str:
                      if "_" not in f.stem})
     hint = f"; its splits: {', '.join(splits)} (read one as {root}:{splits[0]})" if splits else ""
     return f"Pascal VOC devkit {names} (Annotations/ + JPEGImages/), all annotations{hint}"
+
+
+def _folders(files: list[Path]) -> str:
+    counts = Counter(f.parent for f in files)
+    return ", ".join(f"{d} ({n})" for d, n in counts.most_common(5)) + (" ..." if len(counts) > 5 else "")
 
 
 def _nothing_found(root: Path, xml: list[Path], images: list[Path], ignored: list[DataProblem]) -> str:

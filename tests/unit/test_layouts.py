@@ -238,3 +238,12 @@ def test_list_of_xml_and_find_images(source_pairs, tmp_path):
     assert len(load_dataset(tmp_path / "some.txt")) == 1
     assert find_images(tmp_path / "some.txt") == [tmp_path / "images" / source_pairs[0][0].name]
     assert len(find_images(tmp_path)) == N  # images/ found recursively
+
+
+def test_xml_without_any_image_names_both_folders(tmp_path):
+    write_voc_xml((tmp_path / "xml").mkdir() or tmp_path / "xml" / "a.xml", "a.jpg", 64, 48, [])
+    (tmp_path / "pictures").mkdir()
+    write_image(tmp_path / "pictures" / "b.jpg")
+    with pytest.raises(DataError, match=r"no XML could be paired with an image: XML in .*xml \(1\); images in "
+                                        r".*pictures \(1\)"):
+        load_dataset(tmp_path)

@@ -161,9 +161,9 @@ def test_bad_input_is_a_clear_error_naming_file_and_line(tmp_path, case, message
 def test_all_problems_reported_at_once(tmp_path):
     raw_xml(tmp_path / "one.xml", "nope1.jpg", [])
     raw_xml(tmp_path / "two.xml", "nope2.jpg", [])
-    with pytest.raises(DataError, match="2 problems") as err:
+    with pytest.raises(DataError, match="3 problems") as err:  # both XML, and that nothing could be paired
         load_dataset(tmp_path)
-    assert {p.file for p in err.value.problems} == {str(tmp_path / "one.xml"), str(tmp_path / "two.xml")}
+    assert {p.file for p in err.value.problems} == {str(tmp_path), str(tmp_path / "one.xml"), str(tmp_path / "two.xml")}
 
 
 def test_image_without_xml_is_reported_not_silently_dropped(tmp_path):
