@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from .core.registry import ARCHITECTURES, BACKBONES
+from .core.source_spec import join_source, split_source
 
 
 class ConfigError(ValueError):
@@ -25,7 +26,8 @@ class DataConfig:
     val: str = ""  # same; empty means: no validation during training
     test: str = ""
     classes: list[str] = field(default_factory=list)  # empty: collected from the XML, sorted
-    on_error: str = "raise"  # raise | skip (skipped files are printed and saved with the run)
+    on_error: str = "raise"  # raise | skip (what is left out is printed and saved with the run)
+    max_left_out: float = 0.25  # with skip: stop when a larger share of the images or boxes is left out
     max_boxes: int = 32  # boxes per image are padded to this with -1
     cache: bool = False  # keep decoded images in memory (small sets)
 
@@ -97,6 +99,21 @@ _CHOICES = {
     "train.best_metric": ("map", "map50"),
     "model.backbone": tuple(BACKBONES),
 }
+_UNIT = (0.0, 1.0, False)  # a probability or a fraction
+_RANGES = {  # key: (low, high or None, low excluded): values outside cannot work
+    "model.alpha": (0.0, None, True),
+    "train.learning_rate": (0.0, None, True),
+    "train.warmup_epochs": (0, None, False),
+    "train.freeze_backbone_epochs": (0, None, False),
+    "train.backbone_lr_factor": (0.0, None, False),
+    "train.backbone_trainable_fraction": _UNIT,
+    "train.weight_decay": (0.0, None, False),
+    "train.clipnorm": (0.0, None, True),
+    "data.max_left_out": _UNIT,
+    **{f"augment.{k}": _UNIT for k in ("gray", "hflip", "color_jitter", "affine", "crop", "min_visibility",
+                                       "brightness", "contrast", "saturation", "translate")},
+    "augment.hue": (0.0, 0.5, False),
+}
 _PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights")
 _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
 
@@ -123,7 +140,7 @@ def _build(cls, values: dict, prefix: str, source: str):
     if not isinstance(values, dict):
         raise ConfigError(f"{source}: section '{prefix}' must be a mapping, got {values!r}")
     hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
+    known = {f.name for f in dataclasses.fields(cls) if not f.metadata.get("internal")}
     for key in values:
         if key not in known:
             raise ConfigError(f"{source}: unknown key '{prefix}{key}' (known: {', '.join(sorted(known))})")
@@ -163,12 +180,12 @@ def _resolve_paths(cfg: Config, base: Path, check_exists: bool) -> None:
         value = getattr(getattr(cfg, section), name)
         if not value or value in _WEIGHT_NAMES:
             continue
-        path = Path(value).expanduser()
-        if not path.is_absolute():
-            path = (base / path).resolve()
+        written = Path(value).expanduser()
+        path, split = split_source(written if written.is_absolute() else base / written)
+        path = path.resolve()
         if check_exists and not path.exists():
             raise ConfigError(f"{cfg.source}: key '{key}': {path} does not exist")
-        setattr(getattr(cfg, section), name, str(path))
+        setattr(getattr(cfg, section), name, join_source(path, split))
 
 
 def _validate(cfg: Config) -> None:
@@ -183,11 +200,15 @@ def _validate(cfg: Config) -> None:
     for key, value in positive.items():
         if value <= 0:
             raise ConfigError(f"{cfg.source}: key '{key}' must be > 0, got {value}")
-    if not 0.0 <= cfg.train.backbone_trainable_fraction <= 1.0:
-        raise ConfigError(f"{cfg.source}: key 'train.backbone_trainable_fraction' must be in [0, 1], "
-                          f"got {cfg.train.backbone_trainable_fraction}")
-    if len(cfg.augment.scale) != 2:
-        raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max], got {cfg.augment.scale}")
+    for key, (low, high, low_open) in _RANGES.items():
+        section, name = key.split(".")
+        value = getattr(getattr(cfg, section), name)
+        if value < low or (low_open and value == low) or (high is not None and value > high):
+            bounds = f"{'> ' if low_open else '>= '}{low:g}" + (f" and <= {high:g}" if high is not None else "")
+            raise ConfigError(f"{cfg.source}: key '{key}' must be {bounds}, got {value}")
+    if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1]:
+        raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max] with 0 < min <= max, "
+                          f"got {cfg.augment.scale}")
     if len(set(cfg.data.classes)) != len(cfg.data.classes):
         raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
 

@@ -25,6 +25,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.source_spec import split_source
 from .errors import DataError, DataProblem
 from .images import IMAGE_SUFFIXES
 from .voc_xml import NOT_AN_ANNOTATION, VocAnnotation, read_voc_xml
@@ -69,7 +70,7 @@ class Discovery:
 def discover(source: str | Path) -> Discovery:
     """Pairs of (annotation, image) in `source`; raises DataError when it holds none, saying where it
     looked and what it found instead."""
-    path, split = _split_spec(str(source))
+    path, split = split_source(str(source))
     if not path.exists():
         raise DataError([DataProblem(str(path), "no such file or folder")])
     if path.is_file():
@@ -89,15 +90,7 @@ def discover(source: str | Path) -> Discovery:
 
 def source_path(spec: str | Path) -> Path:
     """The file or folder a source names ('VOC2007:trainval' -> VOC2007)."""
-    return _split_spec(str(spec))[0]
-
-
-def _split_spec(spec: str) -> tuple[Path, str | None]:
-    """'DIR:SPLIT' -> (DIR, SPLIT) when DIR is a folder and SPLIT a plain name; else (spec, None)."""
-    head, sep, tail = spec.rpartition(":")
-    if sep and head and re.fullmatch(r"[\w.-]+", tail) and not Path(spec).exists() and Path(head).is_dir():
-        return Path(head), tail
-    return Path(spec), None
+    return split_source(spec)[0]
 
 
 def _discover_split(path: Path, split: str, spec: str) -> Discovery:
@@ -222,7 +215,7 @@ def find_images(source: str | Path) -> list[Path]:
     """Every image of a source, labelled or not (for detection and calibration): an image file; a folder,
     searched recursively (a devkit's JPEGImages/ only); a .txt list of images; any data source above
     (`DIR:SPLIT`, a list of XML or VOC ids) for the images its annotations describe."""
-    path, split = _split_spec(str(source))
+    path, split = split_source(str(source))
     if not path.exists():
         raise DataError([DataProblem(str(path), "no such file or folder")])
     if path.is_dir() and split is None:

@@ -23,4 +23,5 @@ class DataError(ValueError):
         shown = "\n  ".join(str(p) for p in self.problems[:20])
         more = f"\n  ... and {len(self.problems) - 20} more" if len(self.problems) > 20 else ""
         count = f"{len(self.problems)} problem{'s' if len(self.problems) != 1 else ''} in the data"
-        super().__init__(f"{count}:\n  {shown}{more}" + (f"\n{hint}" if hint else ""))
+        listed = f"{count}:\n  {shown}{more}" if self.problems else ""
+        super().__init__("\n".join(part for part in (listed, hint) if part))

@@ -18,6 +18,7 @@ from tqdm.auto import tqdm
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
 from ..data.dataset import DetectionDataset, load_dataset
+from ..data.errors import DataError
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader, box_slots
 from ..metrics import Evaluator, public_metrics
@@ -115,8 +116,27 @@ def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, Detection
         print(f"{name}: {ds.source} ({ds.layout}): {ds.summary()}")
     if any(ds.problems or ds.warnings for ds in splits.values()):
         print(f"  every problem and image not used is listed in {run / run.DATA}")
+    for name, ds in splits.items():
+        _check_enough_left(name, ds, cfg.data.max_left_out)
     (run / run.CLASSES).write_text(class_names_to_text(train_ds.class_names))
     return train_ds, val_ds
+
+
+def _check_enough_left(name: str, ds: DetectionDataset, max_left_out: float) -> None:
+    """data.on_error: skip must not train on what little is left, nor without a box of some class."""
+    shares = {"images": ds.images_dropped / max(len(ds) + ds.images_dropped, 1),
+              "boxes": ds.boxes_dropped / max(ds.boxes + ds.boxes_dropped, 1)}
+    lost = [f"{share:.0%} of the {what}" for what, share in shares.items() if share > max_left_out]
+    if lost:
+        raise DataError(ds.problems, hint=f"The {name} data lost {' and '.join(lost)} to these problems, more than "
+                                          f"data.max_left_out {max_left_out:g}: fix the data (or data.classes), "
+                                          "or raise data.max_left_out.")
+    counts = np.bincount(np.concatenate([r.labels for r in ds.records] + [np.zeros(0, int)]),
+                         minlength=len(ds.class_names))
+    missing = [c for c, n in zip(ds.class_names, counts) if n == 0]
+    if name == "train" and missing:
+        raise DataError(ds.problems, hint=f"No box of class {', '.join(missing)} is left in the training data "
+                                          f"({ds.summary()}): check data.classes against the XML's <name>s.")
 
 
 def _data_summary(cfg: Config, train_ds: DetectionDataset) -> dict:

@@ -79,3 +79,28 @@ def test_weights_path_resolved_and_checked(tmp_path):
     assert load_config(write(tmp_path, "model:\n  weights: none\n")).model.weights == "none"
     with pytest.raises(ConfigError, match=r"key 'model\.weights': .*missing\.h5 does not exist"):
         load_config(write(tmp_path, "model:\n  weights: missing.h5\n"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("train:\n  eval_every: 0\n", "key 'train.eval_every' must be > 0, got 0"),
+    ("train:\n  patience: 0\n", "key 'train.patience' must be > 0, got 0"),
+    ("train:\n  learning_rate: -0.01\n", "key 'train.learning_rate' must be > 0, got -0.01"),
+    ("augment:\n  scale: [1.5, 0.5]\n", r"key 'augment.scale' must be \[min, max\] with 0 < min <= max"),
+    ("augment:\n  hflip: 2.0\n", "key 'augment.hflip' must be >= 0 and <= 1, got 2.0"),
+    ("data:\n  max_left_out: 1.5\n", "key 'data.max_left_out' must be >= 0 and <= 1"),
+])
+def test_values_that_cannot_work_name_the_key(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=r"exp\.yaml: " + message):
+        load_config(write(tmp_path, text))
+
+
+def test_internal_keys_are_neither_accepted_nor_listed(tmp_path):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, "name: mine\n"))
+    assert "unknown key 'name'" in str(err.value) and "source" not in str(err.value).split("known:")[1]
+
+
+def test_a_split_of_a_folder_is_resolved_beside_the_config(tmp_path):
+    (tmp_path / "VOC2007").mkdir()
+    cfg = load_config(write(tmp_path, "data:\n  train: VOC2007:trainval\n"))
+    assert cfg.data.train == f"{(tmp_path / 'VOC2007').resolve()}:trainval"

@@ -145,3 +145,19 @@ def test_stats_prints_the_layout_and_pairing(tmp_path, capsys):
     assert kerasdet_main(["stats", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "images in images/, XML in annots/" in out and "paired XML with images 1 by <filename>" in out
+
+
+def test_skip_that_leaves_too_little_stops_with_the_counts(demo_data, tmp_path):
+    cfg = Config()
+    cfg.data.train, cfg.data.on_error = str(demo_data), "skip"
+    cfg.data.classes = ["cat", "dog"]  # none of the demo's hearts and stars
+    run = RunFolder(tmp_path / "run").create()
+    with pytest.raises(DataError, match=r"The train data lost 100% of the boxes to these problems, more than "
+                                        r"data.max_left_out 0.25"):
+        _load_data(cfg, run)
+    cfg.data.classes, cfg.data.max_left_out = ["heart", "star", "cat"], 1.0  # a class with no box at all
+    with pytest.raises(DataError, match=r"No box of class cat is left in the training data"):
+        _load_data(cfg, run)
+    cfg.data.classes = []
+    train_ds, _ = _load_data(cfg, run)
+    assert train_ds.problems == [] and len(train_ds) == 48
