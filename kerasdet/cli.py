@@ -62,7 +62,7 @@ def _cmd_train(args) -> None:
     else:
         if not args.config:
             raise ValueError("give a CONFIG file, or --resume RUN_DIR")
-        result = fit(args.config, out=args.out, overrides=args.set)
+        result = fit(args.config, out=args.out, overrides=args.set, exist_ok=args.exist_ok)
     best = result.best_metrics
     if best:
         print(f"best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.4f}, mAP@[.5:.95] {best['map']:.4f}")
@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     p.add_argument("--out", help="run folder (default: train.out/<config name><n>)")
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its last epoch")
+    p.add_argument("--exist-ok", action="store_true", help="--out may hold an earlier run: start over in it")
     p.set_defaults(func=_cmd_train)
 
     p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")

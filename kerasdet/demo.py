@@ -33,7 +33,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     from .train import RunFolder, fit  # TensorFlow loads here, after the quick data steps
     print(f"[5] training {cfg.model.arch} on {cfg.model.backbone} (alpha {cfg.model.alpha}, "
           f"input {cfg.model.input_size}, from scratch) for {cfg.train.epochs} epochs")
-    result = fit(cfg, out=out / "train")
+    result = fit(cfg, out=out / "train", exist_ok=True)  # the demo's own folder: a second demo starts over
     best = result.best_metrics
     print(f"[6] validation, best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.3f}, "
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")

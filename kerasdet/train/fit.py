@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import keras
@@ -38,12 +38,17 @@ class FitResult:
 
 
 def fit(config: Config | str | Path, out: str | Path | None = None, resume: str | Path | None = None,
-        overrides: list[str] | None = None, quiet: bool = False) -> FitResult:
-    """Train from a Config (or a YAML path). `resume=RUN_DIR` continues a killed run."""
-    run, cfg = _open_run(config, out, resume, overrides)
+        overrides: list[str] | None = None, quiet: bool = False, exist_ok: bool = False) -> FitResult:
+    """Train from a Config (or a YAML path). `resume=RUN_DIR` continues a killed run; `out` holding a
+    run already is an error unless `exist_ok`, which starts over in it."""
+    run, cfg = _open_run(config, out, resume, overrides, exist_ok)
     t = cfg.train
     keras.utils.set_random_seed(t.seed)
     train_ds, val_ds = _load_data(cfg, run)
+    fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},
+                   "class_names": train_ds.class_names}
+    if resume is not None:
+        run.check_state_fits(fingerprint)
     loader = SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
                           cache=cfg.data.cache, seed=t.seed)
     steps = max(len(loader) // t.batch_size, 1)
@@ -77,7 +82,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
         history.log({"epoch": epoch + 1, **row})
         with ema.averaged():
             run.save_model(trainer.model, card, run.LAST)
-        run.save_state(trainer, ema, progress)
+        run.save_state(trainer, ema, progress, fingerprint)
         if evaluator is not None and progress.stale >= t.patience:
             print(f"early stop: no better {t.best_metric} for {t.patience} evaluations")
             break
@@ -92,16 +97,27 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     return FitResult(run.path, progress.best_metrics, history.rows, progress.best_epoch)
 
 
-def _open_run(config, out, resume, overrides) -> tuple[RunFolder, Config]:
+def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Config]:
     """The run folder and its config: a new run (config.yaml written), or a killed one to resume."""
     if resume is not None:
         run = RunFolder(resume)
+        if run.finished():
+            raise ValueError(f"--resume {run.path}: this run finished (see {run / run.RESULTS}); its best model "
+                             f"is {run / run.BEST}. Nothing to resume")
         if not run.has_state():
             raise FileNotFoundError(f"--resume {run.path}: no {run.STATE} (not a kerasdet run, or killed "
                                     "before its first epoch ended)")
         return run, load_config(run / run.CONFIG, overrides)
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
-    run = (RunFolder(out) if out else RunFolder.next_free(cfg.train.out, cfg.name)).create()
+    run = RunFolder(out) if out else RunFolder.next_free(cfg.train.out, cfg.name)
+    found = run.run_files()
+    if found and not exist_ok:
+        raise FileExistsError(f"--out {run.path} holds a run already ({', '.join(found)}): --resume {run.path} "
+                              "continues it, --exist-ok starts over in it (replacing those files), or choose "
+                              "another --out")
+    if found:
+        run.clear()
+    run.create()
     cfg.save(run / run.CONFIG)
     return run, cfg
 

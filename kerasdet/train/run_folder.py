@@ -9,6 +9,7 @@ Files are written beside and renamed into place, so a run killed mid-save keeps 
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -74,6 +75,22 @@ class RunFolder:
         self.path.mkdir(parents=True, exist_ok=True)
         return self
 
+    def run_files(self) -> list[str]:
+        """The files of a run this folder holds already (none: a new or unrelated folder)."""
+        names = (self.CONFIG, self.STATE, self.BEST, self.LAST, self.METRICS, self.RESULTS, self.DATA)
+        return [name for name in names if (self / name).exists()]
+
+    def clear(self) -> None:
+        """Remove what a run wrote (its named files and temporaries), nothing else: a fresh start in place."""
+        for name in (self.CONFIG, self.CLASSES, self.BEST, self.LAST, self.STATE, self.METRICS, self.PLOT,
+                     self.RESULTS, self.DATA):
+            for path in (self / name, (self / name).with_name(name.replace(".", ".tmp.", 1))):
+                path.unlink(missing_ok=True)
+        shutil.rmtree(self / self.TENSORBOARD, ignore_errors=True)
+
+    def finished(self) -> bool:
+        return (self / self.RESULTS).exists()
+
     def save_model(self, model, card: ModelCard, name: str) -> Path:
         _atomic(lambda p: save_model(model, card, p), self / name)
         return self / name
@@ -82,14 +99,32 @@ class RunFolder:
     def has_state(self) -> bool:
         return (self / self.STATE).exists()
 
-    def save_state(self, trainer, ema, progress: Progress) -> None:
+    def save_state(self, trainer, ema, progress: Progress, fingerprint: dict) -> None:
+        """`fingerprint`: what a resume must agree with (the model config and class names)."""
         entries = {f"weights/{v.path}": np.array(v) for v in trainer.model.weights}
+        entries["fingerprint"] = np.array(json.dumps(fingerprint, sort_keys=True))
         entries.update({f"optimizer/{k}": v for k, v in trainer.state().items()})
         entries.update({f"ema/{k}": v for k, v in ema.state().items()})
         progress_dict = asdict(progress)
         progress_dict["best_metrics"] = json.dumps(progress.best_metrics)
         entries.update({f"progress/{k}": np.array(v) for k, v in progress_dict.items()})
         _atomic(lambda p: np.savez(p, **entries), self / self.STATE)
+
+    def check_state_fits(self, fingerprint: dict) -> None:
+        """Before loading: the saved state was made for this model and these classes, or a sentence why not."""
+        with np.load(self / self.STATE, allow_pickle=False) as npz:
+            saved = json.loads(str(npz["fingerprint"])) if "fingerprint" in npz else None
+        if saved is None:
+            return  # a state from before fingerprints: the per-variable check in load_state still applies
+        flat = lambda d, prefix="": {k2: v2 for k, v in d.items() for k2, v2 in (  # noqa: E731
+            flat(v, f"{prefix}{k}.").items() if isinstance(v, dict) else [(f"{prefix}{k}", v)])}
+        now, then = flat(fingerprint), flat(saved)
+        differ = [f"{k}: {then.get(k)!r} in the state, {now.get(k)!r} now" for k in sorted(set(now) | set(then))
+                  if now.get(k) != then.get(k)]
+        if differ:
+            raise ValueError(f"--resume {self.path}: the saved state does not fit this run's config ("
+                             + "; ".join(differ) + f"). Resume with {self / self.CONFIG} unchanged, or start a new "
+                             "run (--exist-ok starts over in this folder)")
 
     def load_state(self, trainer, ema) -> Progress:
         with np.load(self / self.STATE, allow_pickle=False) as npz:

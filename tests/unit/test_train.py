@@ -25,3 +25,38 @@ def test_no_box_is_dropped_when_an_image_holds_more_than_max_boxes(tmp_path, cap
     assert box_slots(dataset, 32) == 32
     assert box_slots(dataset, 3) == 5
     assert "crowded.xml has 5 boxes" in capsys.readouterr().out
+
+
+def test_a_folder_holding_a_run_is_not_overwritten(tmp_path, demo_data, capsys):
+    from conftest import tree_digest
+    from kerasdet.cli import main
+    from kerasdet.train import RunFolder
+    run = RunFolder(tmp_path / "reuse").create()
+    for name in (run.CONFIG, run.STATE, run.BEST):
+        (run / name).write_text("from an earlier run")
+    (run / "my_notes.txt").write_text("mine")
+    before = tree_digest(run.path)
+    (tmp_path / "c.yaml").write_text(f"data:\n  train: {demo_data}\n")
+    assert main(["train", str(tmp_path / "c.yaml"), "--out", str(run.path)]) == 2
+    err = capsys.readouterr().err
+    assert "holds a run already (config.yaml, last_state.npz, best.keras)" in err and "--exist-ok" in err
+    assert tree_digest(run.path) == before
+    run.clear()  # what --exist-ok does before training: the run's files go, the user's stay
+    assert sorted(p.name for p in run.path.iterdir()) == ["my_notes.txt"]
+
+
+def test_resume_checks_the_state_fits_and_refuses_a_finished_run(tmp_path):
+    import json
+
+    import numpy as np
+    from kerasdet.train import RunFolder, fit
+    run = RunFolder(tmp_path / "r").create()
+    saved = {"model": {"arch": "yolov8", "input_size": 320}, "class_names": ["heart", "star"]}
+    np.savez(run / run.STATE, fingerprint=np.array(json.dumps(saved)))
+    run.check_state_fits(saved)
+    with pytest.raises(ValueError, match=r"class_names: \['heart', 'star'\] in the state, \['cat'\] now; "
+                                         r"model.input_size: 320 in the state, 96 now"):
+        run.check_state_fits({"model": {"arch": "yolov8", "input_size": 96}, "class_names": ["cat"]})
+    (run / run.RESULTS).write_text("{}")
+    with pytest.raises(ValueError, match="this run finished .* Nothing to resume"):
+        fit(None, resume=run.path)
