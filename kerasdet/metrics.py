@@ -58,7 +58,9 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
         ev.evaluate()
         ev.accumulate()
         ev.summarize()
-    metrics = {k: max(float(v), 0.0) for k, v in zip(SUMMARY_NAMES, ev.stats)}  # -1 means "no such boxes"
+    # COCO's -1 means "no ground-truth boxes of this kind" (none small, say): None (JSON null), never 0.0
+    metrics = {k: float(v) if v > -1 or k in ("map", "map50") else None for k, v in zip(SUMMARY_NAMES, ev.stats)}
+    metrics["map"], metrics["map50"] = max(metrics["map"], 0.0), max(metrics["map50"], 0.0)
     precision = ev.eval["precision"]  # (iou, recall, class, area, maxdets)
     per_class = {}
     for i, name in enumerate(class_names):

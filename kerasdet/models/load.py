@@ -20,6 +20,9 @@ def load_model(path: str | Path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
+    if path.suffix != ".keras":
+        raise ValueError(f"{path}: expected a .keras checkpoint (a run folder's best.keras)"
+                         + ("; this is an exported .tflite already" if path.suffix == ".tflite" else ""))
     card = read_card(path)
     try:
         model = keras.saving.load_model(path)

@@ -73,3 +73,12 @@ def test_int8_calibration_takes_plain_images_and_says_so_when_data_moved(untrain
     save_model(model, dataclasses.replace(card, training_data={"train": "/elsewhere/train.txt"}), moved)
     with pytest.raises(ValueError, match=r"trained on /elsewhere/train\.txt, which is not here: pass --calib"):
         export(moved, "int8", out=tmp_path / "m.tflite")
+
+
+def test_export_names_what_is_wrong_with_its_input(tmp_path, untrained_tflite):
+    from kerasdet.tflite.convert import export
+    (tmp_path / "bad.keras").write_text("garbage")
+    with pytest.raises(ValueError, match=r"bad\.keras: not a kerasdet model file"):
+        export(tmp_path / "bad.keras", "fp32")
+    with pytest.raises(ValueError, match=r"expected a \.keras checkpoint .*; this is an exported \.tflite already"):
+        export(untrained_tflite["fp32"], "fp32")

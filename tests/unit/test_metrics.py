@@ -32,6 +32,8 @@ def test_shifted_box_matches_iou_thresholds():
     assert m["map50"] == pytest.approx(1.0)
     assert m["map75"] == pytest.approx(0.0)
     assert m["map"] == pytest.approx(0.3, abs=1e-6)
+    # a 100x40 box is "medium" (32^2 < area < 96^2): no small or large boxes -> None (JSON null), not 0.0
+    assert m["map_medium"] == pytest.approx(0.3, abs=1e-6) and m["map_small"] is None and m["map_large"] is None
 
 
 def test_difficult_boxes_are_neither_rewarded_nor_punished():
