@@ -120,6 +120,8 @@ def _cmd_cam(args) -> None:
     print(report)
     if args.save:
         print(f"annotated stream: {args.save}")
+    if report.ended_early:
+        raise OSError(report.ended_early)
 
 
 def add_cam_arguments(p: argparse.ArgumentParser) -> None:

@@ -24,6 +24,7 @@ class RealtimeReport:
     dropped: int = 0  # live sources only: frames the detector was too slow to take
     seconds: float = 0.0
     inference_ms: list[float] = field(default_factory=list)
+    ended_early: str | None = None  # a video file that stopped before its announced end, and where
 
     @property
     def fps(self) -> float:
@@ -132,6 +133,7 @@ def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, 
     finally:
         report.seconds = time.perf_counter() - start
         report.dropped = reader.dropped
+        report.ended_early = getattr(source, "ended_early", None)
         reader.close()
         if writer:
             writer.close()

@@ -35,6 +35,8 @@ class VideoSource:
                               else f"{spec}: not a video or image this OpenCV build can read")
         fps = self._capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if 1 <= fps <= 240 else None
+        self.expected_frames = 0 if self.live else int(max(self._capture.get(cv2.CAP_PROP_FRAME_COUNT), 0))
+        self.ended_early: str | None = None  # set when a file stops before the frames its header announces
         self._stem = "camera" if self.live else Path(spec).stem
 
     def frames(self) -> Iterator[tuple[str, np.ndarray]]:
@@ -44,6 +46,9 @@ class VideoSource:
                 yield f"{self._stem}_f{index:06d}", cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 ok, bgr = self._capture.read()
                 bgr, index = (bgr if ok else None), index + 1
+            if index < self.expected_frames - 1:  # containers may count one frame more than they hold
+                self.ended_early = (f"{self.name}: the video ended after {index} of the {self.expected_frames} "
+                                    "frames its header announces (the file is cut short or damaged)")
         finally:
             self._capture.release()
 

@@ -79,3 +79,35 @@ def test_extract_frames_names_frames_so_split_keeps_videos_whole(clip, tmp_path)
     assert {group_key(f, re.compile(tool.GROUP_PATTERN)) for f in frames} == {"clip"}
     (tmp_path / "bad.mp4").write_bytes(b"\x00" * 100)
     assert tool.main([str(tmp_path / "bad.mp4"), str(tmp_path / "x")]) == 2
+
+
+def _avi(path, frames=150):
+    import cv2
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25, (64, 48))
+    rng = np.random.default_rng(0)
+    for _ in range(frames):
+        writer.write(rng.integers(0, 255, (48, 64, 3), np.uint8))
+    writer.release()
+
+
+@pytest.mark.parametrize("damage", ["cut", "garbled"])
+def test_a_video_that_ends_early_says_so(untrained_tflite, tmp_path, capsys, damage):
+    from kerasdet.cli import main as kerasdet_main
+    video = tmp_path / "clip.avi"
+    _avi(video)
+    data = bytearray(video.read_bytes())
+    if damage == "cut":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 3:len(data) // 3 + 20000] = bytes(20000)
+    video.write_bytes(bytes(data))
+    source = open_source(video)
+    read = sum(1 for _ in source.frames())
+    assert read < 150 and source.ended_early.endswith(f"ended after {read} of the 150 frames its header "
+                                                      "announces (the file is cut short or damaged)")
+    assert kerasdet_main(["cam", "--model", str(untrained_tflite["int8"]), "--source", str(video), "--headless"]) == 2
+    captured = capsys.readouterr()
+    assert f"{read} frames in" in captured.out and "clip.avi: the video ended after" in captured.err
+    _avi(video)  # the whole file: no warning
+    source = open_source(video)
+    assert sum(1 for _ in source.frames()) == 150 and source.ended_early is None
