@@ -42,12 +42,17 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     """Train from a Config (or a YAML path). `resume=RUN_DIR` continues a killed run; `out` holding a
     run already is an error unless `exist_ok`, which starts over in it."""
     run, cfg = _open_run(config, out, resume, overrides, exist_ok)
+    with run.disk_full_as_error():  # one sentence with the path, not an HDF5 / zip / pandas traceback
+        return _train(run, cfg, resume is not None, quiet)
+
+
+def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResult:
     t = cfg.train
     keras.utils.set_random_seed(t.seed)
     train_ds, val_ds = _load_data(cfg, run)
     fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},
                    "class_names": train_ds.class_names}
-    if resume is not None:
+    if resuming:
         run.check_state_fits(fingerprint)
     loader = SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
                           cache=cfg.data.cache, seed=t.seed)
@@ -59,8 +64,8 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
     predictor = trainer.predictor(card)
     evaluator = Evaluator(val_ds.records, val_ds.class_names, cache=True) if val_ds else None
-    progress = run.load_state(trainer, ema) if resume is not None else Progress()
-    if resume is not None:
+    progress = run.load_state(trainer, ema) if resuming else Progress()
+    if resuming:
         print(f"resuming {run.path} at epoch {progress.epoch + 1}/{t.epochs} (best {t.best_metric} {progress.best:.4f})")
     history = RunHistory(run)
 

@@ -8,6 +8,8 @@ Files are written beside and renamed into place, so a run killed mid-save keeps 
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -17,6 +19,9 @@ import numpy as np
 
 from ..core.card import ModelCard
 from ..models.load import save_model
+
+
+_MARGIN = 1 << 20  # bytes kept free beyond a file's own size (metrics.csv, results.png, TensorBoard)
 
 
 @dataclass
@@ -37,10 +42,35 @@ class Progress:
         return False
 
 
-def _atomic(save, path: Path) -> None:
-    """Write beside, then rename: a run killed mid-save keeps its previous file intact."""
+class DiskFullError(OSError):
+    """No room for a run's file: one sentence naming the path and the space needed."""
+
+
+def disk_full(path: Path, needed: int | None = None) -> DiskFullError:
+    free = shutil.disk_usage(path.parent).free
+    need = f"about {needed / 1e6:.1f} MB" if needed else "more space"
+    then = (f"continue with --resume {path.parent}" if (path.parent / RunFolder.STATE).exists()
+            else "train again")
+    err = DiskFullError(f"no space left to write {path}: it needs {need}, {free / 1e6:.1f} MB are free on that "
+                        f"disk. Free some space and {then} (the files written before are intact)")
+    err.errno = errno.ENOSPC
+    return err
+
+
+def _atomic(save, path: Path, needed: int) -> None:
+    """Write beside, then rename: a run killed mid-save keeps its previous file intact. The free space is
+    checked first (`needed` bytes, and a margin): HDF5 and zip writers that hit a full disk print pages
+    of tracebacks or crash the process, and leave half-written files."""
+    if shutil.disk_usage(path.parent).free < needed * 1.1 + _MARGIN:
+        raise disk_full(path, needed)
     tmp = path.with_name(path.name.replace(".", ".tmp.", 1))
-    save(tmp)
+    try:
+        save(tmp)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.errno == errno.ENOSPC:
+            raise disk_full(path, needed) from None
+        raise
     tmp.replace(path)
 
 
@@ -88,11 +118,22 @@ class RunFolder:
                 path.unlink(missing_ok=True)
         shutil.rmtree(self / self.TENSORBOARD, ignore_errors=True)
 
+    @contextlib.contextmanager
+    def disk_full_as_error(self):
+        """A full disk met by any writer of the run (CSV, plot, TensorBoard, checkpoint) is a DiskFullError."""
+        try:
+            yield
+        except OSError as err:
+            if err.errno == errno.ENOSPC and not isinstance(err, DiskFullError):
+                raise disk_full(Path(err.filename) if err.filename else self.path / "?") from None
+            raise
+
     def finished(self) -> bool:
         return (self / self.RESULTS).exists()
 
     def save_model(self, model, card: ModelCard, name: str) -> Path:
-        _atomic(lambda p: save_model(model, card, p), self / name)
+        weights = sum(int(np.prod(w.shape)) * 4 for w in model.weights)
+        _atomic(lambda p: save_model(model, card, p), self / name, weights)
         return self / name
 
     # --- resume state ---------------------------------------------------------------------------
@@ -108,7 +149,7 @@ class RunFolder:
         progress_dict = asdict(progress)
         progress_dict["best_metrics"] = json.dumps(progress.best_metrics)
         entries.update({f"progress/{k}": np.array(v) for k, v in progress_dict.items()})
-        _atomic(lambda p: np.savez(p, **entries), self / self.STATE)
+        _atomic(lambda p: np.savez(p, **entries), self / self.STATE, sum(v.nbytes for v in entries.values()))
 
     def check_state_fits(self, fingerprint: dict) -> None:
         """Before loading: the saved state was made for this model and these classes, or a sentence why not."""

@@ -60,3 +60,38 @@ def test_resume_checks_the_state_fits_and_refuses_a_finished_run(tmp_path):
     (run / run.RESULTS).write_text("{}")
     with pytest.raises(ValueError, match="this run finished .* Nothing to resume"):
         fit(None, resume=run.path)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs, where the machine lets the tests mount one (root, Linux)."""
+    import subprocess
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
+@pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)
+def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, small_disk, monkeypatch):
+    import shutil
+
+    from kerasdet.models.load import load_model
+    from kerasdet.train import RunFolder
+    from kerasdet.train import run_folder as run_folder_module
+    run = RunFolder(small_disk / "run").create()
+    best = run.save_model(untrained.trainer.model, untrained.card, run.BEST)  # ~2.5 MB of 4
+    before = best.read_bytes()
+    with pytest.raises(run_folder_module.DiskFullError, match=r"no space left to write .*run/best\.keras: it needs "
+                                                              r"about \d\.\d MB, \d\.\d MB are free on that disk"):
+        run.save_model(untrained.trainer.model, untrained.card, run.BEST)
+    # the writer itself meeting the full disk (the free-space check fooled): the same sentence, no crash
+    plenty = shutil.disk_usage("/")
+    monkeypatch.setattr(run_folder_module.shutil, "disk_usage", lambda path: plenty)
+    with pytest.raises(run_folder_module.DiskFullError, match="no space left to write"):
+        run.save_model(untrained.trainer.model, untrained.card, run.BEST)
+    assert best.read_bytes() == before and not list(run.path.glob("*.tmp.*"))
+    load_model(best)
