@@ -112,6 +112,7 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
         if not run.has_state():
             raise FileNotFoundError(f"--resume {run.path}: no {run.STATE} (not a kerasdet run, or killed "
                                     "before its first epoch ended)")
+        run.remove_temporaries()
         return run, load_config(run / run.CONFIG, overrides)
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
     run = RunFolder(out) if out else RunFolder.next_free(cfg.train.out, cfg.name)

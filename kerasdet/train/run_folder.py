@@ -57,13 +57,17 @@ def disk_full(path: Path, needed: int | None = None) -> DiskFullError:
     return err
 
 
+def _temporary(path: Path) -> Path:
+    return path.with_name(path.name.replace(".", ".tmp.", 1))
+
+
 def _atomic(save, path: Path, needed: int) -> None:
     """Write beside, then rename: a run killed mid-save keeps its previous file intact. The free space is
     checked first (`needed` bytes, and a margin): HDF5 and zip writers that hit a full disk print pages
     of tracebacks or crash the process, and leave half-written files."""
     if shutil.disk_usage(path.parent).free < needed * 1.1 + _MARGIN:
         raise disk_full(path, needed)
-    tmp = path.with_name(path.name.replace(".", ".tmp.", 1))
+    tmp = _temporary(path)
     try:
         save(tmp)
     except OSError as err:
@@ -85,6 +89,7 @@ class RunFolder:
     RESULTS = "results.json"
     DATA = "data.json"  # how each split was read: layout, pairing, counts, every problem and warning
     TENSORBOARD = "tensorboard"
+    _NAMED = (CONFIG, CLASSES, BEST, LAST, STATE, METRICS, PLOT, RESULTS, DATA)
 
     def __init__(self, path: str | Path):
         self.path = Path(path).resolve()
@@ -112,11 +117,15 @@ class RunFolder:
 
     def clear(self) -> None:
         """Remove what a run wrote (its named files and temporaries), nothing else: a fresh start in place."""
-        for name in (self.CONFIG, self.CLASSES, self.BEST, self.LAST, self.STATE, self.METRICS, self.PLOT,
-                     self.RESULTS, self.DATA):
-            for path in (self / name, (self / name).with_name(name.replace(".", ".tmp.", 1))):
-                path.unlink(missing_ok=True)
+        for name in self._NAMED:
+            (self / name).unlink(missing_ok=True)
+        self.remove_temporaries()
         shutil.rmtree(self / self.TENSORBOARD, ignore_errors=True)
+
+    def remove_temporaries(self) -> None:
+        """What saves killed half-way left beside the files they would have replaced."""
+        for name in self._NAMED:
+            _temporary(self / name).unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def disk_full_as_error(self):

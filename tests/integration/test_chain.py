@@ -86,6 +86,39 @@ def test_resume_continues_a_killed_run(tiny_project):
     assert result.best_metrics["map50"] >= 0.0 and (run / "best.keras").exists()
 
 
+def _state_epoch(run: Path) -> int:
+    state = run / "last_state.npz"  # replaced atomically, never half-written
+    return int(np.load(state)["progress/epoch"]) if state.exists() else 0
+
+
+@pytest.mark.slow  # five starts of a few epochs each, every one re-tracing: about 3 minutes on 2 cores
+def test_killed_again_and_again_it_resumes_to_the_end(tiny_project):
+    """SIGKILL at random moments after each start has made progress (in a step, an evaluation, a
+    checkpoint or state save), resume, again: every epoch once and a loadable best checkpoint."""
+    cfg, run = config(tiny_project, 8), tiny_project / "chaos"
+    rng = np.random.default_rng(7)
+    command = [sys.executable, "-m", "kerasdet", "train", str(cfg), "--out", str(run)]
+    kills = 0
+    while True:
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        began, deadline = _state_epoch(run), time.time() + 300
+        while proc.poll() is None and _state_epoch(run) == began and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.0, 3.0))
+        if proc.poll() is not None or kills == 4:
+            break
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        kills += 1
+        command = [sys.executable, "-m", "kerasdet", "train", "--resume", str(run)]
+    assert proc.wait(timeout=300) == 0 and kills >= 2
+    history = pd.read_csv(run / "metrics.csv")
+    assert list(history.epoch) == list(range(1, 9))
+    assert _state_epoch(run) == 8
+    load_model(run / "best.keras")
+    assert not list(run.glob("*.tmp.*"))  # temporaries of killed saves are gone
+
+
 # --- export and evaluate
 
 
