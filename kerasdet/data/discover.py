@@ -73,6 +73,11 @@ def discover(source: str | Path) -> Discovery:
     path, split = split_source(str(source))
     if not path.exists():
         raise DataError([DataProblem(str(path), "no such file or folder")])
+    if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES + (".xml",):  # one file: a list of one
+        is_xml = path.suffix.lower() == ".xml"
+        found = _pair_listed(str(source), path, [path] if is_xml else [], [] if is_xml else [path])
+        found.layout = f"one {'annotation' if is_xml else 'image'} file"
+        return found
     if path.is_file():
         return _discover_list(path, str(source))
     if split is not None:
@@ -193,9 +198,13 @@ def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 def _walk(root: Path) -> tuple[list[Path], list[Path]]:
     """Every XML and image under `root`; a devkit year folder inside contributes only its two folders."""
-    xml, images = [], []
-    for folder, subfolders, names in os.walk(root):
+    xml, images, seen = [], [], set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):  # linked image folders are common
         here = Path(folder)
+        if os.path.realpath(folder) in seen:  # a link back up the tree
+            subfolders[:] = []
+            continue
+        seen.add(os.path.realpath(folder))
         if here != root and all(n in subfolders for n in DEVKIT_FOLDERS):
             xml += _files(here / "Annotations", (".xml",))
             images += _files(here / "JPEGImages", IMAGE_SUFFIXES)
@@ -256,16 +265,24 @@ class _ImageIndex:
     def candidates(self, ann: VocAnnotation) -> list[tuple[str, list[Path]]]:
         """(rule, images it finds) in rule order."""
         stem = ann.xml_path.stem
-        path_name = re.split(r"[\\/]", ann.path)[-1] if ann.path else ""
+        path_name = _base_name(ann.path)
         outside = [Path(ann.path)] if ann.path and Path(ann.path).is_absolute() and Path(ann.path).is_file() \
             and Path(ann.path).suffix.lower() in IMAGE_SUFFIXES else []
+        # <filename> may hold a folder ('images/a.jpg') or no suffix at all ('000001'): then it names a stem
+        name = _base_name(ann.filename)
+        key = "name" if Path(name).suffix.lower() in IMAGE_SUFFIXES else "stem"
         return [
-            ("filename", self.by["name"].get(ann.filename, []) if ann.filename else []),
+            ("filename", self.by[key].get(name, []) if name else []),
             ("stem", self.by["stem"].get(stem, [])),
-            ("case", (self.by["name_lower"].get(ann.filename.lower(), []) if ann.filename else [])
+            ("case", (self.by[f"{key}_lower"].get(name.lower(), []) if name else [])
              + self.by["stem_lower"].get(stem.lower(), [])),
             ("path", (self.by["name_lower"].get(path_name.lower(), []) if path_name else []) + outside),
         ]
+
+
+def _base_name(path_text: str) -> str:
+    """The file name of a path written on any system (LabelImg on Windows writes backslashes)."""
+    return re.split(r"[\\/]", path_text)[-1] if path_text else ""
 
 
 def _nearness(xml_dir: Path, image_dir: Path) -> tuple[bool, int]:
@@ -366,7 +383,7 @@ def _pair_listed(spec: str, list_file: Path, xml: list[Path], images: list[Path]
     keep = set(xml) | {p.annotation.xml_path for p in pairs if p.image in listed}
     pairs = [p for p in pairs if p.annotation.xml_path in keep]
     problems = [p for p in problems if Path(p.file) in set(candidates)]
-    problems += [DataProblem(str(image), f"listed in {list_file} but no XML describes it (looked in "
+    problems += [DataProblem(str(image), f"no XML describes this image (looked in "
                                          f"{', '.join(str(d) for d in _annotation_folders(image.parent))})")
                  for image in images if image not in {p.image for p in pairs}]
     return Discovery(spec, f"list {list_file} ({len(images)} images, {len(xml)} XML)", pairs, problems,

@@ -247,3 +247,26 @@ def test_xml_without_any_image_names_both_folders(tmp_path):
     with pytest.raises(DataError, match=r"no XML could be paired with an image: XML in .*xml \(1\); images in "
                                         r".*pictures \(1\)"):
         load_dataset(tmp_path)
+
+
+def test_filename_without_suffix_or_with_a_folder(tmp_path):
+    (tmp_path / "images").mkdir()
+    write_image(tmp_path / "images" / "000001.jpg")
+    write_image(tmp_path / "images" / "000002.jpg")
+    (tmp_path / "annotations").mkdir()
+    write_voc_xml(tmp_path / "annotations" / "a.xml", "000001", 64, 48, [("x", (1, 1, 9, 9))])  # no suffix
+    write_voc_xml(tmp_path / "annotations" / "b.xml", "images\\000002.jpg", 64, 48, [("x", (1, 1, 9, 9))])
+    ds = load_dataset(tmp_path)
+    assert sorted(Path(r.image_path).name for r in ds.records) == ["000001.jpg", "000002.jpg"]
+    assert ds.pairing == ["2 by <filename>"]
+
+
+def test_one_file_and_a_linked_image_folder(tmp_path):
+    write_pair(tmp_path / "real" / "annotations", "a", [("x", (1, 1, 9, 9))], image_dir=tmp_path / "real" / "pics")
+    (tmp_path / "ds").mkdir()
+    (tmp_path / "ds" / "images").symlink_to(tmp_path / "real" / "pics")  # as on Colab / Kaggle set-ups
+    (tmp_path / "ds" / "annotations").symlink_to(tmp_path / "real" / "annotations")
+    (tmp_path / "ds" / "loop").symlink_to(tmp_path / "ds")  # a link back up is not followed forever
+    assert len(load_dataset(tmp_path / "ds")) == 1
+    assert len(load_dataset(tmp_path / "real" / "annotations" / "a.xml")) == 1  # one XML
+    assert len(load_dataset(tmp_path / "real" / "pics" / "a.jpg")) == 1  # one image: its XML is found
