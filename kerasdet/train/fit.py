@@ -123,7 +123,7 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
                               "another --out")
     if found:
         run.clear()
-    run.create()
+    run.create()  # a start that failed before training (a data error, say) left config.yaml: written again
     cfg.save(run / run.CONFIG)
     return run, cfg
 

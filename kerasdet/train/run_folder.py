@@ -111,8 +111,9 @@ class RunFolder:
         return self
 
     def run_files(self) -> list[str]:
-        """The files of a run this folder holds already (none: a new or unrelated folder)."""
-        names = (self.CONFIG, self.STATE, self.BEST, self.LAST, self.METRICS, self.RESULTS, self.DATA)
+        """The files of a run that trained in this folder (none: a new folder, an unrelated one, or a run
+        that stopped before its first epoch, say on a data error)."""
+        names = (self.STATE, self.BEST, self.LAST, self.METRICS, self.RESULTS)
         return [name for name in names if (self / name).exists()]
 
     def clear(self) -> None:
