@@ -38,6 +38,21 @@ def test_local_weights_file_is_loaded(tmp_path):
     np.testing.assert_array_equal(inner.get_layer("Conv1").get_weights()[0], ref.get_layer("Conv1").get_weights()[0])
 
 
+def test_imagenet_takes_a_cached_file_offline(tmp_path, monkeypatch):
+    """A shipped config says `weights: imagenet`; offline, a file in the kerasdet cache is that download."""
+    import keras
+    from kerasdet.models.common.backbones import cached_weights
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    ref = keras.applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, include_top=False, weights=None)
+    cached = cached_weights("mobilenet_v2", 0.35)
+    assert cached == tmp_path / "kerasdet" / "mobilenet_v2_0.35_224_no_top.weights.h5"
+    cached.parent.mkdir()
+    ref.save_weights(cached)
+    model = build_detector(ModelConfig(alpha=0.35, input_size=96, weights="imagenet"), 2)
+    inner = model.get_layer("backbone").get_layer("mobilenet_v2_backbone")
+    np.testing.assert_array_equal(inner.get_layer("Conv1").get_weights()[0], ref.get_layer("Conv1").get_weights()[0])
+
+
 def test_bad_weights_file_names_the_key(tmp_path):
     with pytest.raises(WeightsError, match="model.weights: .*nothere.h5 is not a file"):
         build_detector(ModelConfig(weights=str(tmp_path / "nothere.h5"), input_size=96), 2)

@@ -1,12 +1,15 @@
 """MobileNet feature extractors with three taps (strides 8, 16, 32) for the feature pyramid.
 
-Built with keras.applications, whose `weights="imagenet"` is the real ImageNet download;
-`weights=PATH` loads a local file (offline machines), `weights="none"` starts from scratch.
+Built with keras.applications, whose `weights="imagenet"` is the real ImageNet download (cached by
+Keras in ~/.keras/models); `weights=PATH` loads a local file, `weights="none"` starts from scratch.
+Offline, "imagenet" also takes a Keras `.weights.h5` of the backbone placed in the cache folder
+`cached_weights` names (~/.keras/kerasdet/), so one config serves online and offline machines.
 KerasCV's MobileNetV3 backbones are not used: their constructors call Kaggle even without
 weights, so they cannot be built offline.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import keras
@@ -39,25 +42,34 @@ def _last_layer_per_stride(model: keras.Model, input_size: int) -> tuple[str, ..
     return tuple(taps[s] for s in STRIDES)
 
 
+def cached_weights(name: str, alpha: float) -> Path:
+    """Where "imagenet" weights are looked for before the download: KERAS_HOME (default ~/.keras)/kerasdet/
+    <backbone>_<alpha>_224_no_top.weights.h5, e.g. mobilenet_v2_1.0_224_no_top.weights.h5."""
+    home = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras"))
+    return home / "kerasdet" / f"{name}_{float(alpha)}_224_no_top.weights.h5"
+
+
 def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> keras.Model:
     """A model from float images in [0, 255] to [P3, P4, P5] feature maps."""
     if weights not in ("imagenet", "none") and not Path(weights).is_file():
         raise WeightsError(f"model.weights: {weights} is not a file")
+    cached = cached_weights(name, alpha)
+    source = str(cached) if weights == "imagenet" and cached.is_file() else weights
     kwargs = {"input_shape": (input_size, input_size, 3), "alpha": alpha, "include_top": False,
-              "weights": None if weights == "none" else weights}
+              "weights": None if source == "none" else source}
     if name != "mobilenet_v2":
         kwargs["include_preprocessing"] = True  # V3 takes [0, 255] itself
     try:
         base = getattr(keras.applications, BACKBONES[name])(**kwargs)
     except ValueError as err:
-        raise WeightsError(f"model.weights: cannot load {weights!r} into {name} alpha {alpha}: {err}") from None
+        raise WeightsError(f"model.weights: cannot load {source!r} into {name} alpha {alpha}: {err}") from None
     except Exception as err:  # the download: no network, proxy, ...
-        if weights != "imagenet":
+        if source != "imagenet":
             raise
         raise WeightsError(
-            f"model.weights: imagenet download for {name} failed ({type(err).__name__}: {err}). "
-            "Offline? Set model.weights to a local file, e.g. "
-            "../shared/weights/mobilenet_v2_1.0_224_no_top.weights.h5") from None
+            f"model.weights: imagenet download for {name} alpha {alpha} failed ({type(err).__name__}: {err}). "
+            f"Offline? Put a Keras .weights.h5 of this backbone at {cached}, or set model.weights to its "
+            "path") from None
     for layer in base.layers:
         if not isinstance(layer, keras.layers.BatchNormalization):
             continue
