@@ -386,8 +386,8 @@ def _pair_listed(spec: str, list_file: Path, xml: list[Path], images: list[Path]
     problems += [DataProblem(str(image), f"no XML describes this image (looked in "
                                          f"{', '.join(str(d) for d in _annotation_folders(image.parent))})")
                  for image in images if image not in {p.image for p in pairs}]
-    return Discovery(spec, f"list {list_file} ({len(images)} images, {len(xml)} XML)", pairs, problems,
-                     ignored, len(candidates), len(images))
+    listed = " and ".join(f"{n} {what}" for n, what in ((len(images), "images"), (len(xml), "XML")) if n)
+    return Discovery(spec, f"a list of {listed or 'nothing'}", pairs, problems, ignored, len(candidates), len(images))
 
 
 def _mirrors(folder: Path) -> list[Path]:
