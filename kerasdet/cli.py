@@ -251,6 +251,10 @@ def run(args, prog: str) -> int:
     """Run a parsed command; user errors are one line on stderr and exit code 2."""
     try:
         args.func(args)
+        sys.stdout.flush()  # a closed pipe shows here, inside the try, not at interpreter exit
+    except BrokenPipeError:  # `kerasdet stats DATA | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ConfigError, DataError, ValueError, OSError, RuntimeError, NotImplementedError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2

@@ -105,3 +105,14 @@ def test_tf_pipeline_batches(demo_data):
     boxes = targets["boxes"].numpy()[valid]
     assert (boxes[:, 2] > boxes[:, 0]).all() and (boxes >= 0).all() and (boxes <= 64).all()
     assert (targets["boxes"].numpy()[~valid] == -1).all()
+
+
+def test_stats_into_a_closed_pipe_ends_quietly(demo_data):
+    """`kerasdet stats DATA | head -1`: the reader leaves early; no error line, exit 0."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "kerasdet", "stats", str(demo_data)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # closed before anything is written: every write meets a broken pipe
+    err = proc.stderr.read()
+    assert proc.wait() == 0 and "Broken pipe" not in err and "BrokenPipeError" not in err, err
