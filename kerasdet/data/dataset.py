@@ -35,6 +35,7 @@ class DetectionDataset:
     pairing: list[str] = field(default_factory=list)  # how XML were paired with images, one line per rule
     images_dropped: int = 0
     boxes_dropped: int = 0
+    images_unlabelled: int = 0  # images of the source without an XML (listed in `warnings`)
 
     def __len__(self) -> int:
         return len(self.records)
@@ -50,9 +51,8 @@ class DetectionDataset:
                     if n]
         if left_out:
             line += f"; left out: {' and '.join(left_out)} with problems"
-        unlabelled = sum("has no XML" in w.message or "not used:" in w.message for w in self.warnings)
-        if unlabelled:
-            line += f"; {unlabelled} images without XML not used"
+        if self.images_unlabelled:
+            line += f"; {self.images_unlabelled} images without XML not used"
         return line
 
     def report(self) -> dict:
@@ -177,4 +177,4 @@ def load_dataset(source: str | Path, classes: list[str] | None = None, on_error:
                            np.array([index[o.name] for o in c.objects], np.int32),
                            np.array([o.difficult for o in c.objects], bool), c.apply_exif) for c in checked]
     return DetectionDataset(str(source), class_names, records, problems, found.warnings, found.layout,
-                            found.pairing_lines(), images_dropped, boxes_dropped)
+                            found.pairing_lines(), images_dropped, boxes_dropped, found.unlabelled)

@@ -56,8 +56,7 @@ class Discovery:
     pairs: list[Pair]
     problems: list[DataProblem] = field(default_factory=list)  # XML that cannot be used: each drops an image
     warnings: list[DataProblem] = field(default_factory=list)  # images without XML, files ignored
-    xml_files: int = 0
-    image_files: int = 0
+    unlabelled: int = 0  # images of the source that no XML describes (each is one of the warnings)
 
     def pairing_lines(self) -> list[str]:
         """How the pairs were made, most common rule first, e.g. '12 paired by the XML's own name ...'."""
@@ -86,8 +85,8 @@ def discover(source: str | Path) -> Discovery:
     if years:
         xml, images = [], []
         for year in years:
-            xml += _files(year / "Annotations", (".xml",))
-            images += _files(year / "JPEGImages", IMAGE_SUFFIXES)
+            year_xml, year_images = _devkit_files(year)
+            xml, images = xml + year_xml, images + year_images
         return _pair_folder(str(source), xml, images, _devkit_layout(path, years))
     xml, images = _walk(path)
     return _pair_folder(str(source), xml, images, _folder_layout(path, xml, images))
@@ -112,8 +111,7 @@ def _discover_split(path: Path, split: str, spec: str) -> Discovery:
             merged.pairs += part.pairs
             merged.problems += part.problems
             merged.warnings += part.warnings
-            merged.xml_files += part.xml_files
-            merged.image_files += part.image_files
+            merged.unlabelled += part.unlabelled
         merged.layout = f"Pascal VOC devkit {', '.join(y.name for y in years)}, split '{split}' " \
                         f"(ids from ImageSets/Main/{split}.txt)"
         return merged
@@ -139,7 +137,7 @@ def _discover_list(list_file: Path, spec: str) -> Discovery:
             else:
                 problems.append(DataProblem(str(list_file), f"id {entry!r}: {xml_path} does not exist", number))
             continue
-        path = Path(entry) if Path(entry).is_absolute() else (list_file.parent / entry).resolve()
+        path = _listed_path(list_file, entry)
         if not path.is_file():
             problems.append(DataProblem(str(list_file), f"listed file {path} does not exist", number))
         elif path.suffix.lower() == ".xml":
@@ -174,6 +172,11 @@ def _list_entries(list_file: Path) -> list[tuple[int, str]]:
     return entries
 
 
+def _listed_path(list_file: Path, entry: str) -> Path:
+    """A list's entry: absolute, or relative to the list file."""
+    return Path(entry) if Path(entry).is_absolute() else (list_file.parent / entry).resolve()
+
+
 def _devkit_years(folder: Path) -> list[Path]:
     """The VOC year folders of a devkit: `folder` itself, or its children (`VOCdevkit/VOC2007`, ...)."""
     if all((folder / name).is_dir() for name in DEVKIT_FOLDERS):
@@ -188,6 +191,11 @@ def _devkit_of_id_list(list_file: Path) -> Path | None:
     if root is not None and list_file.parent.parent.name == "ImageSets" and _devkit_years(root) == [root]:
         return root
     return None
+
+
+def _devkit_files(year: Path) -> tuple[list[Path], list[Path]]:
+    """A devkit year's annotations and images (its Segmentation*/ PNGs are not training images)."""
+    return _files(year / "Annotations", (".xml",)), _files(year / "JPEGImages", IMAGE_SUFFIXES)
 
 
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -206,8 +214,8 @@ def _walk(root: Path) -> tuple[list[Path], list[Path]]:
             continue
         seen.add(os.path.realpath(folder))
         if here != root and all(n in subfolders for n in DEVKIT_FOLDERS):
-            xml += _files(here / "Annotations", (".xml",))
-            images += _files(here / "JPEGImages", IMAGE_SUFFIXES)
+            year_xml, year_images = _devkit_files(here)
+            xml, images = xml + year_xml, images + year_images
             subfolders[:] = []
             continue
         subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__pycache__")
@@ -236,8 +244,7 @@ def find_images(source: str | Path) -> list[Path]:
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return [path]
     if path.suffix.lower() == ".txt" and split is None:
-        entries = [(n, Path(e) if Path(e).is_absolute() else (path.parent / e).resolve())
-                   for n, e in _list_entries(path)]
+        entries = [(n, _listed_path(path, e)) for n, e in _list_entries(path)]
         if entries and all(e.suffix.lower() in IMAGE_SUFFIXES for _, e in entries):
             missing = [DataProblem(str(path), f"listed image {e} does not exist", n) for n, e in entries
                        if not e.is_file()]
@@ -361,8 +368,8 @@ def _pair_folder(spec: str, xml: list[Path], images: list[Path], layout: str, un
     if not pairs:
         problems.insert(0, DataProblem(spec, "no XML could be paired with an image: XML in " + _folders(xml)
                                        + "; images in " + (_folders(images) or "no folder")))
-    warnings = ignored + (_unlabelled(images, pairs) if unlabelled else [])
-    return Discovery(spec, layout, pairs, problems, warnings, len(xml), len(images))
+    unused = _unlabelled(images, pairs) if unlabelled else []
+    return Discovery(spec, layout, pairs, problems, ignored + unused, len(unused))
 
 
 def _pair_listed(spec: str, list_file: Path, xml: list[Path], images: list[Path]) -> Discovery:
@@ -382,12 +389,14 @@ def _pair_listed(spec: str, list_file: Path, xml: list[Path], images: list[Path]
         pairs += [p for p in more if p.image in missing]
     keep = set(xml) | {p.annotation.xml_path for p in pairs if p.image in listed}
     pairs = [p for p in pairs if p.annotation.xml_path in keep]
-    problems = [p for p in problems if Path(p.file) in set(candidates)]
+    read = set(candidates)
+    problems = [p for p in problems if Path(p.file) in read]
+    paired = {p.image for p in pairs}
     problems += [DataProblem(str(image), f"no XML describes this image (looked in "
                                          f"{', '.join(str(d) for d in _annotation_folders(image.parent))})")
-                 for image in images if image not in {p.image for p in pairs}]
+                 for image in images if image not in paired]
     listed = " and ".join(f"{n} {what}" for n, what in ((len(images), "images"), (len(xml), "XML")) if n)
-    return Discovery(spec, f"a list of {listed or 'nothing'}", pairs, problems, ignored, len(candidates), len(images))
+    return Discovery(spec, f"a list of {listed or 'nothing'}", pairs, problems, ignored)
 
 
 def _mirrors(folder: Path) -> list[Path]:
