@@ -65,17 +65,19 @@ def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:
     return (height, width) if orientation in _ORIENTATIONS_THAT_SWAP_AXES else (width, height)
 
 
-def read_rgb(path: str | Path, apply_exif: bool = True, max_side: int | None = None) -> np.ndarray:
+def read_rgb(path: str | Path, apply_exif: bool = True, max_side: int | None = None,
+             longest_side: int | None = None) -> np.ndarray:
     """Decode any image (grayscale, RGBA, palette, 16-bit, CMYK, PNG, JPEG, TIFF) to HxWx3 RGB uint8.
 
     `apply_exif=False` keeps the stored pixel order, for annotations made on the unrotated pixels.
     `max_side`: shrink larger pictures to this longest side while decoding (a JPEG is decoded at 1/2,
     1/4 or 1/8 of its size directly), so a 50-megapixel photo never sits in memory at full size.
+    `longest_side`: the picture's longest side when the caller knows it (a record's size), so the
+    header is not read again on every decode.
     """
     flags = cv2.IMREAD_COLOR if apply_exif else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
     if max_side is not None:
-        width, height, orientation = image_header(path)
-        factor = max(width, height) // max_side
+        factor = (longest_side or max(image_header(path)[:2])) // max_side
         reduced = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
         for step in (8, 4, 2):
             if factor >= step:

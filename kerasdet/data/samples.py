@@ -35,7 +35,8 @@ class SampleLoader:
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
         if self._cache is not None and index in self._cache:
             return self._cache[index]
-        image = read_rgb(record.image_path, record.apply_exif, max_side=DECODE_HEADROOM * self.input_size)
+        image = read_rgb(record.image_path, record.apply_exif, max_side=DECODE_HEADROOM * self.input_size,
+                         longest_side=max(record.width, record.height))
         if self._cache is not None:
             self._cache[index] = image
         return image

@@ -64,7 +64,7 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
         try:
             image = read_rgb(path)
         except OSError as err:
-            run.failed.append(str(err) if str(path) in str(err) else f"{path}: {err}")
+            run.failed.append(str(err))  # read_rgb's message names the file
             continue
         height, width = image.shape[:2]
         d = select_detections(predictor.detect(image), conf, iou, max_det)
