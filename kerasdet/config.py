@@ -100,7 +100,10 @@ _CHOICES = {
     "model.backbone": tuple(BACKBONES),
 }
 _UNIT = (0.0, 1.0, False)  # a probability or a fraction
+_POSITIVE = (0, None, True)
 _RANGES = {  # key: (low, high or None, low excluded): values outside cannot work
+    **{key: _POSITIVE for key in ("model.input_size", "train.batch_size", "data.max_boxes", "train.epochs",
+                                  "train.eval_every", "train.patience")},
     "model.alpha": (0.0, None, True),
     "train.learning_rate": (0.0, None, True),
     "train.warmup_epochs": (0, None, False),
@@ -194,12 +197,6 @@ def _validate(cfg: Config) -> None:
         value = getattr(getattr(cfg, section), name)
         if value not in choices:
             raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
-    positive = {"model.input_size": cfg.model.input_size, "train.batch_size": cfg.train.batch_size,
-                "data.max_boxes": cfg.data.max_boxes, "train.epochs": cfg.train.epochs,
-                "train.eval_every": cfg.train.eval_every, "train.patience": cfg.train.patience}
-    for key, value in positive.items():
-        if value <= 0:
-            raise ConfigError(f"{cfg.source}: key '{key}' must be > 0, got {value}")
     for key, (low, high, low_open) in _RANGES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)

@@ -44,6 +44,11 @@ class DetectionDataset:
     def boxes(self) -> int:
         return sum(len(r.boxes) for r in self.records)
 
+    def boxes_per_class(self) -> dict[str, int]:
+        counts = np.bincount(np.concatenate([r.labels for r in self.records] + [np.zeros(0, int)]),
+                             minlength=len(self.class_names))
+        return dict(zip(self.class_names, counts.tolist()))
+
     def summary(self) -> str:
         """One line: what is used and what is not (`kerasdet train` prints it for each split)."""
         line = f"{len(self.records)} images, {self.boxes} boxes"

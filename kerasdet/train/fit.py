@@ -153,9 +153,7 @@ def _check_enough_left(name: str, ds: DetectionDataset, max_left_out: float) -> 
         raise DataError(ds.problems, hint=f"The {name} data lost {' and '.join(lost)} to these problems, more than "
                                           f"data.max_left_out {max_left_out:g}: fix the data (or data.classes), "
                                           "or raise data.max_left_out.")
-    counts = np.bincount(np.concatenate([r.labels for r in ds.records] + [np.zeros(0, int)]),
-                         minlength=len(ds.class_names))
-    missing = [c for c, n in zip(ds.class_names, counts) if n == 0]
+    missing = [c for c, n in ds.boxes_per_class().items() if n == 0]
     if name == "train" and missing:
         raise DataError(ds.problems, hint=f"No box of class {', '.join(missing)} is left in the training data "
                                           f"({ds.summary()}): check data.classes against the XML's <name>s.")
@@ -163,10 +161,8 @@ def _check_enough_left(name: str, ds: DetectionDataset, max_left_out: float) -> 
 
 def _data_summary(cfg: Config, train_ds: DetectionDataset) -> dict:
     """What the model card says about the training data (export calibrates on `train`)."""
-    counts = np.bincount(np.concatenate([r.labels for r in train_ds.records] + [np.zeros(0, int)]),
-                         minlength=len(train_ds.class_names))
     return {"train": cfg.data.train, "val": cfg.data.val, "images": len(train_ds.records),
-            "boxes_per_class": dict(zip(train_ds.class_names, counts.tolist()))}
+            "boxes_per_class": train_ds.boxes_per_class()}
 
 
 def _train_epoch(trainer: Trainer, ema: WeightEMA, batches, steps: int, frozen: bool, title: str,

@@ -24,6 +24,14 @@ from ..models.load import save_model
 _MARGIN = 1 << 20  # bytes kept free beyond a file's own size (metrics.csv, results.png, TensorBoard)
 
 
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    """{"model": {"alpha": 1.0}} -> {"model.alpha": 1.0}: differences named by their config key."""
+    flat = {}
+    for key, value in tree.items():
+        flat.update(_flatten(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+    return flat
+
+
 @dataclass
 class Progress:
     """Where a run stands: what early stopping and the best checkpoint follow."""
@@ -167,9 +175,7 @@ class RunFolder:
             saved = json.loads(str(npz["fingerprint"])) if "fingerprint" in npz else None
         if saved is None:
             return  # a state from before fingerprints: the per-variable check in load_state still applies
-        flat = lambda d, prefix="": {k2: v2 for k, v in d.items() for k2, v2 in (  # noqa: E731
-            flat(v, f"{prefix}{k}.").items() if isinstance(v, dict) else [(f"{prefix}{k}", v)])}
-        now, then = flat(fingerprint), flat(saved)
+        now, then = _flatten(fingerprint), _flatten(saved)
         differ = [f"{k}: {then.get(k)!r} in the state, {now.get(k)!r} now" for k in sorted(set(now) | set(then))
                   if now.get(k) != then.get(k)]
         if differ:
