@@ -11,6 +11,7 @@ import pytest
 from kerasdet.cli import main as kerasdet_main
 from kerasdet.data import DataError, load_dataset
 from kerasdet.data.discover import discover, find_images
+from kerasdet.data.formats import convert
 from kerasdet.data.pipeline import make_tf_dataset
 from kerasdet.data.samples import SampleLoader
 from kerasdet.data.voc_xml import read_voc_xml, write_voc_xml
@@ -162,6 +163,7 @@ def test_devkit_splits_ids_and_class_lists(source_pairs, tmp_path):
     assert [Path(r.image_path).stem for r in load_dataset(f"{year}:test").records] == ids[10:]
     assert len(load_dataset(f"{year.parent}:trainval")) == 10
     assert len(load_dataset(year / "ImageSets" / "Main" / "val.txt")) == 2
+    assert convert(f"{year}:test", year.parent.parent / "test.csv").startswith("2 images")
     # a class list: `id 1` has the class, `id -1` does not (left out)
     assert len(load_dataset(year / "ImageSets" / "Main" / "heart_train.txt")) == 4
     found = discover(year)

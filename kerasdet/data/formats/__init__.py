@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...core.class_names import class_names_from_text, class_names_to_text
+from ...core.source_spec import split_source
 from ..errors import DataError, DataProblem
 from ..images import IMAGE_SUFFIXES
 from .annotated import AnnotatedImage, class_names_of, load_json
@@ -79,10 +80,11 @@ def convert(source: str | Path, out: str | Path, to: str | None = None, images: 
     """Convert `source` (format from its content) to `out` (format `to`, or from its name:
     a folder -> LabelImg XML, .csv, _annotations.json -> Cloud Annotations, other .json -> COCO,
     .pbtxt -> label map, .txt -> class names; YOLO txt only with `to="yolo"`). Returns a one-line summary."""
+    folder, split = split_source(source)  # `VOC2007:trainval` and `DIR:train` are LabelImg sources too
     source, out = Path(source), Path(out)
-    if not source.exists():
-        raise FileNotFoundError(f"{source}: no such file or folder")
-    src, dst = detect_format(source), to or _output_format(out)
+    if not folder.exists():
+        raise FileNotFoundError(f"{folder}: no such file or folder")
+    src, dst = "voc" if split else detect_format(source), to or _output_format(out)
     if dst not in FORMATS:
         raise ValueError(f"--to {dst!r}: choose one of {', '.join(FORMATS)}")
 
