@@ -92,7 +92,3 @@ def read_rgb(path: str | Path, apply_exif: bool = True, max_side: int | None = N
                          interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
-
-def list_images(folder: str | Path) -> list[Path]:
-    return sorted(p for p in Path(folder).iterdir()
-                  if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
