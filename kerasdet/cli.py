@@ -85,7 +85,21 @@ def _cmd_evaluate(args) -> None:
 
 def _cmd_export(args) -> None:
     from .tflite.convert import export
-    print(f"wrote {export(args.model, args.format, args.calib, args.out)}")
+    print(f"wrote {export(args.model, args.format, args.calib, args.out, input_shape=args.input_shape)}")
+
+
+def _cmd_inspect(args) -> None:
+    from .tflite.inspect import describe
+    print(describe(args.model))
+
+
+def _width_x_height(text: str) -> tuple[int, int]:
+    """'320x240' -> (height 240, width 320)."""
+    try:
+        width, height = (int(n) for n in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: write WIDTHxHEIGHT, e.g. 320x240") from None
+    return height, width
 
 
 def _cmd_detect(args) -> None:
@@ -182,7 +196,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", default="int8", choices=("int8", "fp16", "fp32"))
     p.add_argument("--calib", help="images for int8 calibration (default: the run's training data)")
     p.add_argument("--out", help="output path (default: beside the model)")
+    p.add_argument("--input-shape", type=_width_x_height, metavar="WxH",
+                   help="the input, shaped like the frames it will see: MediaPipe stretches each frame to it "
+                        "(default: the shape of most training images, e.g. 320x240 for 4:3 photos)")
     p.set_defaults(func=_cmd_export)
+
+    p = sub.add_parser("inspect", help="what a .keras or .tflite file holds: card, input, outputs, metadata")
+    p.add_argument("model")
+    p.set_defaults(func=_cmd_inspect)
 
     p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures")
     p.add_argument("model", help="a .tflite or .keras model")

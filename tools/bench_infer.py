@@ -3,7 +3,7 @@
     python tools/bench_infer.py RUN_DIR/best.keras [--runs 50] [--threads 1 2] [--calib DATA]
 
 Exports the three .tflite formats beside the checkpoint if they are missing, then times one
-320x320 uint8 image end to end inside each model (decoding and NMS included; letterboxing is
+uint8 image of each file's input shape end to end inside each model (decoding and NMS included; letterboxing is
 not, it is the same for all): median of --runs after warm-up, for each thread count, all in one
 process so the ratios are side by side. Also prints file sizes.
 """
@@ -44,7 +44,8 @@ def main() -> None:
     model, card = load_model(model_path)
     size = card.input_size
     image = np.random.default_rng(0).integers(0, 255, (1, size, size, 3), dtype=np.uint8)
-    print(f"{model_path} at {size}x{size}, batch 1, {os.cpu_count()} cores; median of {args.runs} runs")
+    print(f"{model_path} at {size}x{size} (a file: its input inside that), batch 1, {os.cpu_count()} cores; "
+          f"median of {args.runs} runs")
     print(f"{'model':<22} {'threads':>7} {'ms':>8} {'FPS':>7} {'MB':>7}")
     serve = serving_function(model, card)  # the same graph that is converted, run by TensorFlow
     tensor = tf.constant(image)
@@ -54,10 +55,11 @@ def main() -> None:
         for fmt, path in files.items():
             interpreter = Interpreter(model_path=str(path), num_threads=threads)
             interpreter.allocate_tensors()
-            index = interpreter.get_input_details()[0]["index"]
+            (tensor,) = interpreter.get_input_details()
+            _, height, width, _ = tensor["shape"]
 
             def run():
-                interpreter.set_tensor(index, image)
+                interpreter.set_tensor(tensor["index"], image[:, :height, :width])
                 interpreter.invoke()
 
             ms = median_ms(run, args.runs, warmup=5)

@@ -12,12 +12,14 @@ INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "a
                     "pad_value": PAD_VALUE, "interpolation": "linear"}  # written into every model card
 
 
-def letterbox(image: np.ndarray, size: int) -> tuple[np.ndarray, float]:
-    """Returns (size x size x 3 uint8 image, scale applied to the original pixels)."""
+def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:
+    """Returns (size x size x 3 uint8 image, scale applied to the original pixels). `size` may be a
+    (height, width): the image is scaled to fit inside it (an exported model's input, serving.py)."""
+    height, width = (size, size) if np.ndim(size) == 0 else size
     h, w = image.shape[:2]
-    scale = size / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
-    out = np.full((size, size, 3), PAD_VALUE, np.uint8)
+    scale = min(height / h, width / w)
+    new_w, new_h = min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale)))
+    out = np.full((height, width, 3), PAD_VALUE, np.uint8)
     # INTER_LINEAR for both directions: 3x cheaper than INTER_AREA and what inference uses too
     out[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     return out, scale

@@ -14,6 +14,7 @@ from ..core.card import read_card
 from ..core.detections import Detections
 from ..core.letterbox import letterbox
 from ..core.postprocess import SCORE_THRESHOLD
+from ..core.tflite_outputs import CATEGORY, COUNT, LOCATION, OUTPUT_NAMES, SCORE
 
 
 class TFLiteDetector:
@@ -29,37 +30,36 @@ class TFLiteDetector:
         except (ValueError, RuntimeError) as err:
             raise ValueError(f"{self.path}: not a TFLite model LiteRT can load ({err})") from None
         (self._input,) = self.interpreter.get_input_details()
+        self.input_shape = tuple(int(n) for n in self._input["shape"][1:3])  # (height, width)
         self._outputs = self._find_outputs(self.interpreter.get_output_details())
         self.card = read_card(self.path)
         self.input_size = self.card.input_size
         self.class_names = self.card.class_names
 
     def _find_outputs(self, details) -> dict[str, int]:
-        """boxes (1, K, 4) float, scores (1, K) float, classes (1, K) int32, count (1,) int32."""
-        kinds = {}
-        for d in details:
-            rank, is_float = len(d["shape"]), np.issubdtype(d["dtype"], np.floating)
-            kind = {(3, True): "boxes", (2, True): "scores", (2, False): "classes", (1, False): "count"}.get(
-                (rank, is_float))
-            if kind:
-                kinds[kind] = d["index"]
-        if len(kinds) != 4 or len(details) != 4:
-            shapes = [(tuple(d["shape"]), np.dtype(d["dtype"]).name) for d in details]
-            raise ValueError(f"{self.path}: outputs {shapes} are not a kerasdet detector's")
-        return kinds
+        """The outputs by name (kerasdet.tflite.serving describes them)."""
+        found = {d["name"]: d["index"] for d in details}
+        if sorted(found) != sorted(OUTPUT_NAMES):
+            shapes = [(d["name"], tuple(d["shape"]), np.dtype(d["dtype"]).name) for d in details]
+            raise ValueError(f"{self.path}: outputs {shapes} are not a kerasdet detector's "
+                             f"{list(OUTPUT_NAMES)}; a file exported by kerasdet before 0.3? Export it again: "
+                             "kerasdet export MODEL.keras")
+        return found
 
     def detect(self, image: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> Detections:
         """One RGB uint8 image of any size -> its detections in its own pixels."""
-        letterboxed, scale = letterbox(image, self.input_size)
+        letterboxed, scale = letterbox(image, self.input_shape)
         self.interpreter.set_tensor(self._input["index"], letterboxed[None])
         self.interpreter.invoke()
-        get = lambda key: self.interpreter.get_tensor(self._outputs[key])  # noqa: E731
-        n = int(get("count")[0])
-        boxes, scores, classes = get("boxes")[0, :n], get("scores")[0, :n], get("classes")[0, :n]
-        keep = scores >= score_threshold
+        get = lambda key: self.interpreter.get_tensor(self._outputs[key])[0]  # noqa: E731
+        n = int(get(COUNT))
+        keep = get(SCORE)[:n] >= score_threshold
+        input_h, input_w = self.input_shape
+        yxyx = get(LOCATION)[:n][keep] * [input_h, input_w, input_h, input_w] / scale
         h, w = image.shape[:2]
-        pixels = np.clip(boxes[keep] / scale, 0, [w, h, w, h])
-        return Detections(pixels.astype(np.float32), scores[keep], classes[keep].astype(np.int32))
+        pixels = np.clip(yxyx[:, [1, 0, 3, 2]], 0, [w, h, w, h])
+        return Detections(pixels.astype(np.float32), get(SCORE)[:n][keep],
+                          get(CATEGORY)[:n][keep].astype(np.int32))
 
     def predict(self, images: list[np.ndarray], batch_size: int = 1) -> list[Detections]:
         return [self.detect(image) for image in images]

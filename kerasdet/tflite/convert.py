@@ -8,12 +8,18 @@ Identical vectors (the per-channel zero points) are written once and inner tenso
 (export/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 The model card (class names, architecture, input convention, NMS settings) travels inside the
 file: a zip with `kerasdet_card.json` and `labels.txt` appended to the flatbuffer, the TFLite
-"associated files" convention (flatbuffer readers ignore trailing bytes).
+"associated files" convention (flatbuffer readers ignore trailing bytes). With the TFLite Model
+Metadata written into the flatbuffer (metadata.py), MediaPipe Tasks' ObjectDetector loads the
+file unchanged, class names included.
+
+The input's shape is the shape of the frames the model will see (serving.py says why): by default
+that of most training images (4:3 photos: 320 x 240), square when they have no common shape.
 """
 from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -22,39 +28,64 @@ import tensorflow as tf
 from ..core.card import CARD_FILE, ModelCard
 from ..core.class_names import class_names_to_text
 from ..core.letterbox import letterbox
+from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
 from ..data.errors import DataError
 from ..data.images import read_rgb
 from ..models.load import load_model
-from .flatbuffer import compact_flatbuffer, op_output_names
+from .flatbuffer import compact_flatbuffer, name_io_and_add_metadata, op_output_names
+from .metadata import LABELS_FILE, METADATA_NAME, object_detector_metadata
 from .serving import serving_function
 
 FORMATS = ("int8", "fp16", "fp32")
 
 
-def calibration_images(data: str | Path, size: int, count: int = 200, seed: int = 0):
-    """Up to `count` images of `data` (a LabelImg source, or plain images), letterboxed as the model
-    sees them (no augmentation)."""
+def _images(data: str | Path) -> list[tuple[str, bool]]:
+    """(path, apply_exif) of the images of `data`: a LabelImg source, or a folder or list of
+    plain images (as good for calibration)."""
     try:
-        found = [(r.image_path, r.apply_exif) for r in load_dataset(data, on_error="skip").records]
-    except DataError:  # no annotations: a folder or list of plain images is as good for calibration
-        found = [(str(p), True) for p in find_images(data)]
+        return [(r.image_path, r.apply_exif) for r in load_dataset(data, on_error="skip").records]
+    except DataError:
+        return [(str(p), True) for p in find_images(data)]
+
+
+def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 200, seed: int = 0):
+    """Up to `count` images of `data` letterboxed into `shape` (height, width) as the model sees them
+    (no augmentation)."""
+    found = _images(data)
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(found), size=min(count, len(found)), replace=False)
     for i in chosen:
-        image, _ = letterbox(read_rgb(*found[i]), size)
+        image, _ = letterbox(read_rgb(*found[i]), shape)
         yield [image[None]]
 
 
-def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200) -> bytes:
+def frame_shape(data: str | Path, size: int) -> tuple[tuple[int, int], str]:
+    """(height, width) of an input shaped like most images of `data`, longest side `size`, and a
+    sentence saying why; square when no shape is shared by half of them."""
+    from PIL import Image
+    sizes = [Image.open(path).size for path, _ in _images(data)]  # headers only
+    shapes = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
+    if not shapes or shapes[0][1] * 2 <= len(sizes):
+        return (size, size), f"square: no shape is shared by half of the {len(sizes)} images of {data}"
+    ratio, n = shapes[0]
+    w, h = next((w, h) for w, h in sizes if round(w / h, 2) == ratio)
+    shape = (size, round(size * w / h)) if h > w else (round(size * h / w), size)
+    return shape, f"the shape of {n} of the {len(sizes)} images of {data}"
+
+
+def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200,
+            input_shape: tuple[int, int] | None = None) -> bytes:
+    """The .tflite flatbuffer; `input_shape` (height, width), square (the card's size) by default."""
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
+    shape = input_shape or (card.input_size, card.input_size)
     # Freeze the weights into constants: left as resource variables, the int8 calibrator
     # fails on READ_VARIABLE nodes.
-    frozen = convert_variables_to_constants_v2(serving_function(model, card).get_concrete_function(),
+    frozen = convert_variables_to_constants_v2(serving_function(model, card, shape).get_concrete_function(),
                                                lower_control_flow=False)
     converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen])
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -64,15 +95,14 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     elif fmt == "int8":
         if calib_data is None:
             raise ValueError("int8 export needs calibration images: pass --calib DATA (training images)")
-        size = card.input_size
         tail = _decoding_tail_nodes(converter.convert(), model.name)  # from the float conversion
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: calibration_images(calib_data, size, calib_count)
+        converter.representative_dataset = lambda: calibration_images(calib_data, shape, calib_count)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                                tf.lite.OpsSet.TFLITE_BUILTINS]
         # The quantization debugger is TensorFlow's way to leave chosen nodes in float.
         debugger = tf.lite.experimental.QuantizationDebugger(
-            converter=converter, debug_dataset=lambda: calibration_images(calib_data, size, 8),
+            converter=converter, debug_dataset=lambda: calibration_images(calib_data, shape, 8),
             debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=tail))
         return debugger.get_nondebug_quantized_model()
     return converter.convert()
@@ -83,30 +113,54 @@ def _decoding_tail_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
     return sorted({name for name in op_output_names(float_flatbuffer) if not name.startswith(model_name)})
 
 
-LABELS_FILE = "labels.txt"  # the class names for people and TFLite tools; kerasdet reads the card
-
-
 def attach_card(flatbuffer: bytes, card: ModelCard) -> bytes:
-    """The flatbuffer with a zip appended holding the card and labels.txt."""
+    """The flatbuffer with a zip appended holding labels.txt (for the metadata's label file) and
+    the card. Fixed dates: the same model exports to the same bytes."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as z:
-        z.writestr(LABELS_FILE, class_names_to_text(card.class_names))
-        z.writestr(CARD_FILE, card.to_json())
+        for name, text in ((LABELS_FILE, class_names_to_text(card.class_names)), (CARD_FILE, card.to_json())):
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text)
     return flatbuffer + buffer.getvalue()
 
 
+def with_metadata(flatbuffer: bytes, card: ModelCard) -> bytes:
+    """Outputs named as MediaPipe looks them up, and the TFLite Model Metadata that describes them."""
+    description = (f"kerasdet {card.arch} on {card.backbone} {card.alpha}, NMS inside; classes: "
+                   f"{', '.join(card.class_names)}")
+    metadata = object_detector_metadata(f"kerasdet {card.arch}", description)
+    # the frozen serving function names its k-th output Identity_k (the first: Identity)
+    outputs = {"Identity" + (f"_{k}" if k else ""): name for k, name in enumerate(OUTPUT_NAMES)}
+    return name_io_and_add_metadata(flatbuffer, "image", outputs, {METADATA_NAME: metadata})
+
+
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
-           out: str | Path | None = None, calib_count: int = 200) -> Path:
+           out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None,
+           log=print) -> Path:
     """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path.
-    int8 calibrates on `calib`, by default the training data named in the model's card."""
+    int8 calibrates on `calib`, by default the training data named in the model's card. The input
+    is `input_shape` (height, width), by default shaped like most of those images (frame_shape)."""
     model_path = Path(model_path)
     model, card = load_model(model_path)
-    if calib is None and fmt == "int8":
-        calib = card.training_data.get("train") or None
-        if calib is not None and not source_path(calib).exists():
-            raise ValueError(f"{model_path} was trained on {calib}, which is not here: pass --calib DATA "
+    data = calib or card.training_data.get("train") or None
+    if data is not None and not source_path(data).exists():
+        if fmt == "int8":
+            raise ValueError(f"{model_path} was trained on {data}, which is not here: pass --calib DATA "
                              "(a folder or list of training images) for int8 calibration")
-    data = compact_flatbuffer(convert(model, card, fmt, calib, calib_count))
+        data = None
+    if input_shape is None:
+        size = card.input_size
+        input_shape, why = frame_shape(data, size) if data is not None else (
+            (size, size), "square: the training images are not here to say which shape they have")
+        log(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
+    _check_input_shape(input_shape, card.input_size)
+    flatbuffer = convert(model, card, fmt, data, calib_count, input_shape)
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
-    out.write_bytes(attach_card(data, card))
+    out.write_bytes(attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card))
     return out
+
+
+def _check_input_shape(shape: tuple[int, int], size: int) -> None:
+    height, width = shape
+    if not (0 < height <= size and 0 < width <= size and max(height, width) == size):
+        raise ValueError(f"--input-shape {width}x{height}: the longest side must be the model's input size {size} "
+                         f"and the other at most that (e.g. {size}x{size * 3 // 4} for 4:3 frames)")

@@ -61,6 +61,12 @@ def op_output_names(data: bytes) -> list[str]:
     return [subgraph.tensors[i].name.decode() for op in subgraph.operators for i in op.outputs]
 
 
+def _pack(model: schema.ModelT, size_hint: int) -> bytes:
+    builder = _DeduplicatingBuilder(size_hint)
+    builder.Finish(model.Pack(builder), file_identifier=_FILE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
 def compact_flatbuffer(data: bytes) -> bytes:
     model = read_model(data)
     for subgraph in model.subgraphs:
@@ -68,6 +74,41 @@ def compact_flatbuffer(data: bytes) -> bytes:
         for i, tensor in enumerate(subgraph.tensors):
             if i not in named:
                 tensor.name = None
-    builder = _DeduplicatingBuilder(len(data))
-    builder.Finish(model.Pack(builder), file_identifier=_FILE_IDENTIFIER)
-    return bytes(builder.Output())
+    return _pack(model, len(data))
+
+
+def name_io_and_add_metadata(data: bytes, input_name: str, outputs: dict[str, str],
+                             metadata: dict[str, bytes]) -> bytes:
+    """Name the input; rename the outputs (the converter's name -> the new name) and put them in the
+    dict's order (the converter may reorder a function's outputs); store each metadata entry
+    (name -> bytes) in a buffer of its own, replacing an entry of that name."""
+    model = read_model(data)
+    subgraph = model.subgraphs[0]
+    found = {subgraph.tensors[i].name.decode(): i for i in subgraph.outputs.tolist()}
+    if sorted(found) != sorted(outputs):
+        raise ValueError(f"outputs {sorted(found)}, expected {sorted(outputs)}")
+    subgraph.outputs = np.array([found[old] for old in outputs], np.int32)
+    for old, new in outputs.items():
+        subgraph.tensors[found[old]].name = new
+    (image,) = subgraph.inputs.tolist()
+    subgraph.tensors[image].name = input_name
+    entries = [m for m in (model.metadata or []) if m.name.decode() not in metadata]
+    for name, content in metadata.items():
+        buffer = schema.BufferT()
+        buffer.data = np.frombuffer(content, np.uint8)
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name, entry.buffer = name, len(model.buffers) - 1
+        entries.append(entry)
+    model.metadata = entries
+    return _pack(model, len(data) + sum(map(len, metadata.values())))
+
+
+def read_metadata_entry(data: bytes, name: str) -> bytes | None:
+    """The bytes of the model's metadata entry `name`, or None."""
+    model = schema.Model.GetRootAsModel(bytearray(data), 0)
+    for k in range(model.MetadataLength()):
+        entry = model.Metadata(k)
+        if entry.Name().decode() == name:
+            return model.Buffers(entry.Buffer()).DataAsNumpy().tobytes()
+    return None

@@ -2,9 +2,15 @@
 
 Decoding (the model's architecture) and NMS are the very functions the Keras predictor uses, so
 Keras and TFLite detections agree.
-Outputs (batch 1): boxes (1, K, 4) float xyxy in input pixels, scores (1, K) float, classes (1, K)
-int32, count (1,) int32 -- the first `count` of K rows are real detections. Freezing the graph
-for conversion drops output names, so shapes and dtypes tell the outputs apart.
+
+The input is (1, H, W, 3) uint8 RGB with H x W the shape of the frames it will see (4:3 photos:
+320 x 240), padded inside the graph bottom and right with the letterbox grey to the square the
+network was trained on. A runtime that stretches every frame to the input (MediaPipe Tasks does)
+then feeds exactly what kerasdet's letterbox feeds: both scale the frame by the same factor and
+the padding is the same.
+
+The outputs are core/tflite_outputs.py's, in its order; MediaPipe Tasks' ObjectDetector and the
+TFLite Task Library read them through the file's metadata (metadata.py).
 """
 from __future__ import annotations
 
@@ -12,20 +18,27 @@ import keras
 import tensorflow as tf
 
 from ..core.card import ModelCard
+from ..core.letterbox import PAD_VALUE
 from ..models.architecture import get_architecture
 from ..models.detector import best_class_nms
 
 
-def serving_function(model: keras.Model, card: ModelCard):
+def serving_function(model: keras.Model, card: ModelCard, input_shape: tuple[int, int] | None = None):
+    """`input_shape` (height, width), each at most the card's input size; square by default."""
     size, nms = card.input_size, card.nms
+    height, width = input_shape or (size, size)
     arch = get_architecture(card.arch)
 
-    @tf.function(input_signature=[tf.TensorSpec([1, size, size, 3], tf.uint8, name="image")])
+    @tf.function(input_signature=[tf.TensorSpec([1, height, width, 3], tf.uint8, name="image")])
     def serve(image):
-        boxes, scores = arch.decode(model(tf.cast(image, tf.float32), training=False), size)
+        square = tf.pad(image, [[0, 0], [0, size - height], [0, size - width], [0, 0]], constant_values=PAD_VALUE)
+        boxes, scores = arch.decode(model(tf.cast(square, tf.float32), training=False), size)
         boxes, scores, classes, count = best_class_nms(boxes[0], scores[0], nms["max_detections"], nms["iou"],
                                                        nms["score_threshold"])
-        return {"boxes": boxes[None], "scores": scores[None], "classes": classes[None],
-                "count": tf.reshape(count, [1])}
+        # xyxy input pixels -> yxyx fractions of the (unpadded) input, clipped to it
+        location = tf.clip_by_value(tf.gather(boxes, [1, 0, 3, 2], axis=-1) / [height, width, height, width],
+                                    0.0, 1.0)
+        return (location[None], tf.cast(classes, tf.float32)[None], scores[None],
+                tf.cast(tf.reshape(count, [1]), tf.float32))
 
     return serve

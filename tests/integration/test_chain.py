@@ -272,3 +272,21 @@ def test_detect_csv_and_voc_round_trip_through_the_loader(exported, tiny_project
     assert sorted(p.name for p in (tmp_path / "pre").glob(first.stem + "*")) == \
         [first.stem + ".xml", first.stem + "_png.xml"]
     assert len(read_csv_table(tmp_path / "e.csv", images)) >= with_boxes  # the same threshold, one more image
+
+
+@pytest.mark.slow  # it may install mediapipe: tools/eval_mediapipe.py makes .venv-mediapipe on first use
+def test_mediapipe_object_detector_finds_what_tflitedetector_finds(exported, tiny_project):
+    """The int8 file, unchanged, in MediaPipe Tasks' ObjectDetector: the same boxes, classes and
+    class names as kerasdet's own runtime. $KERASDET_MEDIAPIPE_PYTHON may name a Python that
+    imports mediapipe."""
+    tool = load_tool("eval_mediapipe")
+    python = tool.mediapipe_python(os.environ.get("KERASDET_MEDIAPIPE_PYTHON"))
+    records = load_dataset(tiny_project / "splits" / "val.txt").records[:8]
+    images = [read_rgb(r.image_path) for r in records]
+    names = TFLiteDetector(exported["int8"]).class_names
+    ours, _ = tool.run_kerasdet(exported["int8"], images, threads=1, repeat=1)
+    theirs, _ = tool.run_mediapipe(python, exported["int8"], images, names, repeat=1)
+    for found, other in ((ours, theirs), (theirs, ours)):
+        agree = tool.agreement(found, other)
+        assert agree["matched"] >= len(images) and agree["missing"] == 0, agree
+        assert agree["iou_mean"] > 0.9, agree  # MediaPipe resamples its own way and rounds to pixels

@@ -82,3 +82,73 @@ def test_export_names_what_is_wrong_with_its_input(tmp_path, untrained_tflite):
         export(tmp_path / "bad.keras", "fp32")
     with pytest.raises(ValueError, match=r"expected a \.keras checkpoint .*; this is an exported \.tflite already"):
         export(untrained_tflite["fp32"], "fp32")
+
+
+@pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)  # the file's layout, not architectures
+def test_the_file_carries_what_mediapipe_reads(untrained, untrained_tflite):
+    """MediaPipe Tasks' ObjectDetector finds the outputs by the metadata's names in the flatbuffer's
+    order, all float32, `number of detections` of rank 1 (rank 2 fails its RET_CHECK), box corners
+    by the metadata's index, and class names in the label file the metadata names."""
+    import zipfile
+
+    from ai_edge_litert.interpreter import Interpreter
+    from kerasdet.core.tflite_outputs import OUTPUT_NAMES
+    from kerasdet.tflite import metadata_schema_py_generated as md
+    from kerasdet.tflite.flatbuffer import read_metadata_entry
+    from kerasdet.tflite.metadata import BOX_INDEX, METADATA_NAME, read_metadata
+    path = untrained_tflite["int8"]
+    outputs = Interpreter(model_path=str(path)).get_output_details()
+    assert [d["name"] for d in outputs] == list(OUTPUT_NAMES)
+    assert [len(d["shape"]) for d in outputs] == [3, 2, 2, 1] and all(d["dtype"] == np.float32 for d in outputs)
+    subgraph = read_metadata(read_metadata_entry(path.read_bytes(), METADATA_NAME)).subgraphMetadata[0]
+    assert [t.name.decode() for t in subgraph.outputTensorMetadata] == list(OUTPUT_NAMES)
+    box = subgraph.outputTensorMetadata[0].content.contentProperties
+    assert box.index.tolist() == list(BOX_INDEX) and box.coordinateType == md.CoordinateType.RATIO
+    (labels,) = subgraph.outputTensorMetadata[1].associatedFiles
+    assert labels.type == md.AssociatedFileType.TENSOR_VALUE_LABELS
+    with zipfile.ZipFile(path) as z:
+        assert z.read(labels.name.decode()).decode().split() == untrained.card.class_names
+
+
+@pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)
+def test_an_input_shaped_like_the_frames_sees_what_the_letterbox_gives(untrained, untrained_tflite, demo_data,
+                                                                       tmp_path):
+    """By default the input takes the training images' shape (4:3 here) and the graph pads it to the
+    square: a runtime that stretches a 4:3 frame to it (MediaPipe) feeds the network exactly what
+    kerasdet's square letterbox feeds, so the two files detect the same on those frames."""
+    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.tflite.convert import export
+    framed = TFLiteDetector(untrained_tflite["fp32"], num_threads=1)
+    images = [read_rgb(r.image_path) for r in load_dataset(demo_data).records[:3]]
+    h, w = images[0].shape[:2]
+    assert framed.input_shape == (round(UNTRAINED_SIZE * h / w), UNTRAINED_SIZE) != (UNTRAINED_SIZE,) * 2
+    square_path = export(untrained.path, "fp32", out=tmp_path / "square.tflite",
+                         input_shape=(UNTRAINED_SIZE, UNTRAINED_SIZE))
+    square = TFLiteDetector(square_path, num_threads=1)
+    for image in images:
+        a, b = framed.detect(image), square.detect(image)
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-3)
+        assert np.array_equal(a.classes, b.classes) and np.allclose(a.scores, b.scores, atol=1e-6)
+    # the same model exports to the same bytes (the appended zip has fixed dates)
+    again = export(untrained.path, "fp32", out=tmp_path / "again.tflite", input_shape=(UNTRAINED_SIZE,) * 2)
+    assert again.read_bytes() == square_path.read_bytes()
+    with pytest.raises(ValueError, match=r"--input-shape 64x80: the longest side must be the model's input size 64"):
+        export(untrained.path, "fp32", out=tmp_path / "bad.tflite", input_shape=(80, 64))
+
+
+@pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)
+def test_inspect_shows_the_card_io_and_metadata_and_old_files_are_told_to_reexport(untrained, untrained_tflite,
+                                                                                    tmp_path):
+    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.tflite.convert import attach_card, convert
+    from kerasdet.tflite.inspect import describe
+    text = describe(untrained_tflite["int8"])
+    height = TFLiteDetector(untrained_tflite["int8"]).input_shape[0]
+    assert f"input:  'image' [1, {height}, {UNTRAINED_SIZE}, 3] uint8" in text
+    assert "classes: heart, star" in text and "TFLite Model Metadata: 'kerasdet yolov8'" in text
+    # outputs not named as kerasdet names them (files exported before this layout): a clear error
+    unnamed = tmp_path / "old.tflite"
+    unnamed.write_bytes(attach_card(convert(*load_model(untrained.path), "fp32"), untrained.card))
+    with pytest.raises(ValueError, match=r"old\.tflite: outputs .* are not a kerasdet detector's .* Export it again"):
+        TFLiteDetector(unnamed)
+    assert "TFLite Model Metadata: none" in describe(unnamed)
