@@ -29,7 +29,8 @@ class DataConfig:
     on_error: str = "raise"  # raise | skip (what is left out is printed and saved with the run)
     max_left_out: float = 0.25  # with skip: stop when a larger share of the images or boxes is left out
     max_boxes: int = 32  # boxes per image are padded to this with -1
-    cache: bool = False  # keep decoded images in memory (small sets)
+    cache: bool = False  # keep decoded training images in memory (shrunk to what training needs)
+    cache_gb: float = 2.0  # memory budget of each split's image cache (validation's is always on)
 
 
 @dataclass
@@ -57,6 +58,7 @@ class TrainConfig:
     ema: bool = True
     eval_every: int = 1
     seed: int = 0
+    distribute: str = "auto"  # auto | none | mirrored | multi_worker (train/distribute.py; README: more than one GPU)
     out: str = "runs"  # run folders go to OUT/<config name><n>, relative to the working directory
 
 
@@ -97,6 +99,7 @@ _CHOICES = {
     "data.on_error": ("raise", "skip"),
     "model.arch": tuple(ARCHITECTURES),
     "train.best_metric": ("map", "map50"),
+    "train.distribute": ("auto", "none", "mirrored", "multi_worker"),
     "model.backbone": tuple(BACKBONES),
 }
 _UNIT = (0.0, 1.0, False)  # a probability or a fraction
@@ -105,6 +108,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     **{key: _POSITIVE for key in ("model.input_size", "train.batch_size", "data.max_boxes", "train.epochs",
                                   "train.eval_every", "train.patience")},
     "model.alpha": (0.0, None, True),
+    "data.cache_gb": (0.0, None, False),
     "train.learning_rate": (0.0, None, True),
     "train.warmup_epochs": (0, None, False),
     "train.freeze_backbone_epochs": (0, None, False),

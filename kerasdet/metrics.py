@@ -15,6 +15,7 @@ from pycocotools.cocoeval import COCOeval
 
 from .core.detections import Detections, box_iou_matrix
 from .core.records import ImageRecord
+from .data.cache import ImageCache
 from .data.images import read_rgb
 
 SUMMARY_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
@@ -78,24 +79,23 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
 
 class Evaluator:
     """COCO metrics of any predictor (Keras or TFLite) on one dataset: what training validates
-    with and what `kerasdet evaluate` reports. `cache` keeps the decoded images for repeated
-    evaluations (training); otherwise they are decoded batch by batch."""
+    with and what `kerasdet evaluate` reports. `cache` (data/cache.py) keeps decoded images for
+    repeated evaluations (training); otherwise they are decoded batch by batch."""
 
     def __init__(self, records: list[ImageRecord], class_names: list[str], batch_size: int = 16,
-                 cache: bool = False):
-        self.records, self.class_names, self.batch_size = records, class_names, batch_size
-        self._images = [self._read(r) for r in records] if cache else None
+                 cache: ImageCache | None = None):
+        self.records, self.class_names, self.batch_size, self.cache = records, class_names, batch_size, cache
 
-    @staticmethod
-    def _read(record: ImageRecord):
-        return read_rgb(record.image_path, record.apply_exif)
+    def _read(self, index: int):
+        record = self.records[index]
+        load = lambda: read_rgb(record.image_path, record.apply_exif)  # noqa: E731
+        return self.cache.get(index, load) if self.cache is not None else load()
 
     def detections(self, predictor) -> list[Detections]:
         results = []
         for start in range(0, len(self.records), self.batch_size):
-            chunk = slice(start, start + self.batch_size)
-            images = self._images[chunk] if self._images is not None else [self._read(r) for r in self.records[chunk]]
-            results += predictor.predict(images, self.batch_size)
+            indices = range(start, min(start + self.batch_size, len(self.records)))
+            results += predictor.predict([self._read(i) for i in indices], self.batch_size)
         return results
 
     def __call__(self, predictor) -> dict:

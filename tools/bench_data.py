@@ -34,7 +34,7 @@ def main() -> None:
     args = parser.parse_args()
 
     ds = load_dataset(args.data)
-    loader = SampleLoader(ds, args.size, 32, AugmentConfig(), cache=args.cache, seed=0)
+    loader = SampleLoader(ds, args.size, 32, AugmentConfig(), cache=ImageCache() if args.cache else None, seed=0)
     pipeline = make_tf_dataset(loader, args.batch, shuffle=True, seed=0, drop_remainder=True).repeat()
     batches = iter(pipeline)
     for _ in range(5):  # warm-up: thread pools, autotune, (cache)

@@ -11,8 +11,11 @@ from .samples import SampleLoader
 
 
 def make_tf_dataset(loader: SampleLoader, batch_size: int, shuffle: bool = False,
-                    seed: int | None = None, drop_remainder: bool = False) -> tf.data.Dataset:
-    """Batches of (images uint8 [B,S,S,3], {"boxes": [B,M,4] xyxy pixels, "classes": [B,M]})."""
+                    seed: int | None = None, drop_remainder: bool = False,
+                    shard: tuple[int, int] = (1, 0)) -> tf.data.Dataset:
+    """Batches of (images uint8 [B,S,S,3], {"boxes": [B,M,4] xyxy pixels, "classes": [B,M]}).
+    `shard` (count, index): only every count-th sample from index on, decoded here (one input
+    pipeline of several, each on its own machine)."""
     size, max_boxes = loader.input_size, loader.max_boxes
 
     def load(index):
@@ -23,8 +26,8 @@ def make_tf_dataset(loader: SampleLoader, batch_size: int, shuffle: bool = False
         classes.set_shape((max_boxes,))
         return image, {"boxes": boxes, "classes": classes}
 
-    ds = tf.data.Dataset.range(len(loader))
+    ds = tf.data.Dataset.range(len(loader)).shard(*shard)
     if shuffle:
-        ds = ds.shuffle(len(loader), seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(len(loader) // shard[0] + 1, seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
     return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)

@@ -10,6 +10,7 @@ from ..config import AugmentConfig
 from ..core.letterbox import letterbox
 from ..core.records import ImageRecord
 from .augment import build_augmentation
+from .cache import ImageCache
 from .dataset import DetectionDataset
 from .images import read_rgb
 
@@ -25,21 +26,18 @@ class SampleLoader:
     """
 
     def __init__(self, dataset: DetectionDataset, input_size: int, max_boxes: int,
-                 augment: AugmentConfig | None = None, cache: bool = False, seed: int | None = None):
+                 augment: AugmentConfig | None = None, cache: ImageCache | None = None, seed: int | None = None):
         self.records = dataset.records
         self.input_size = input_size
         self.max_boxes = max_boxes
         self.transform = build_augmentation(augment, seed) if augment is not None else None
-        self._cache: dict[int, np.ndarray] | None = {} if cache else None
+        self.cache = cache
 
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
-        if self._cache is not None and index in self._cache:
-            return self._cache[index]
-        image = read_rgb(record.image_path, record.apply_exif, max_side=DECODE_HEADROOM * self.input_size,
-                         longest_side=max(record.width, record.height))
-        if self._cache is not None:
-            self._cache[index] = image
-        return image
+        load = lambda: read_rgb(record.image_path, record.apply_exif,  # noqa: E731
+                                max_side=DECODE_HEADROOM * self.input_size,
+                                longest_side=max(record.width, record.height))
+        return self.cache.get(index, load) if self.cache is not None else load()
 
     def __len__(self) -> int:
         return len(self.records)

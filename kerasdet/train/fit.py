@@ -7,6 +7,8 @@ metric has not improved for `train.patience` evaluations. Seeds are fixed.
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -17,12 +19,14 @@ from tqdm.auto import tqdm
 
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
+from ..data.cache import ImageCache
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader, box_slots
 from ..metrics import Evaluator, public_metrics
 from ..models.detector import model_card
+from .distribute import make_strategy, worker_name, writes_the_run
 from .ema import WeightEMA
 from .history import RunHistory
 from .run_folder import Progress, RunFolder
@@ -42,12 +46,20 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     """Train from a Config (or a YAML path). `resume=RUN_DIR` continues a killed run; `out` holding a
     run already is an error unless `exist_ok`, which starts over in it."""
     run, cfg = _open_run(config, out, resume, overrides, exist_ok)
+    chief = writes_the_run(cfg.train.distribute)
+    if not chief:  # train in step with the chief, writing to a scratch copy of the run
+        run = _scratch_copy(run, resume is not None)
+        print(f"{worker_name()}: the chief writes the run; this worker's copy is {run.path}")
     with run.disk_full_as_error():  # one sentence with the path, not an HDF5 / zip / pandas traceback
-        return _train(run, cfg, resume is not None, quiet)
+        return _train(run, cfg, resume is not None, quiet or not chief)
 
 
 def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResult:
     t = cfg.train
+    strategy = make_strategy(t.distribute)  # first: MultiWorkerMirroredStrategy must precede other TF work
+    if strategy.num_replicas_in_sync > 1:
+        print(f"train.distribute {t.distribute}: {type(strategy).__name__}, {strategy.num_replicas_in_sync} replicas, "
+              f"global batch {t.batch_size}")
     keras.utils.set_random_seed(t.seed)
     train_ds, val_ds = _load_data(cfg, run)
     fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},
@@ -55,15 +67,17 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     if resuming:
         run.check_state_fits(fingerprint)
     loader = SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
-                          cache=cfg.data.cache, seed=t.seed)
+                          cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=t.seed)
     steps = max(len(loader) // t.batch_size, 1)
-    batches = iter(make_tf_dataset(loader, t.batch_size, shuffle=True, seed=t.seed,
-                                   drop_remainder=len(loader) >= t.batch_size).repeat())
-    trainer = Trainer(cfg, len(train_ds.class_names), steps)
+    trainer = Trainer(cfg, len(train_ds.class_names), steps, strategy)
+    batches = iter(trainer.distribute(lambda batch, shard: make_tf_dataset(
+        loader, batch, shuffle=True, seed=t.seed, drop_remainder=len(loader) >= t.batch_size, shard=shard).repeat(),
+        t.batch_size))
     ema = WeightEMA(trainer.model, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
     predictor = trainer.predictor(card)
-    evaluator = Evaluator(val_ds.records, val_ds.class_names, cache=True) if val_ds else None
+    evaluator = Evaluator(val_ds.records, val_ds.class_names, cache=ImageCache(cfg.data.cache_gb, "val")
+                          ) if val_ds else None
     progress = run.load_state(trainer, ema) if resuming else Progress()
     if resuming:
         print(f"resuming {run.path} at epoch {progress.epoch + 1}/{t.epochs} (best {t.best_metric} {progress.best:.4f})")
@@ -104,6 +118,10 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
 
 def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Config]:
     """The run folder and its config: a new run (config.yaml written), or a killed one to resume."""
+    if resume is None and not isinstance(config, Config):
+        config = load_config(config, overrides)
+    if resume is None and not writes_the_run(config.train.distribute):  # the chief opens it
+        return RunFolder(out) if out else RunFolder.next_free(config.train.out, config.name), config
     if resume is not None:
         run = RunFolder(resume)
         if run.finished():
@@ -112,9 +130,11 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
         if not run.has_state():
             raise FileNotFoundError(f"--resume {run.path}: no {run.STATE} (not a kerasdet run, or killed "
                                     "before its first epoch ended)")
-        run.remove_temporaries()
-        return run, load_config(run / run.CONFIG, overrides)
-    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+        cfg = load_config(run / run.CONFIG, overrides)
+        if writes_the_run(cfg.train.distribute):
+            run.remove_temporaries()
+        return run, cfg
+    cfg = config
     run = RunFolder(out) if out else RunFolder.next_free(cfg.train.out, cfg.name)
     found = run.run_files()
     if found and not exist_ok:
@@ -126,6 +146,16 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
     run.create()  # a start that failed before training (a data error, say) left config.yaml: written again
     cfg.save(run / run.CONFIG)
     return run, cfg
+
+
+def _scratch_copy(run: RunFolder, resuming: bool) -> RunFolder:
+    """A temporary run folder for a worker that is not the chief; resuming, it starts from the
+    chief's state (the run folder must be on a filesystem every worker sees, or copied to each)."""
+    scratch = RunFolder(tempfile.mkdtemp(prefix="kerasdet_worker_")).create()
+    for name in (run.CONFIG, run.STATE, run.METRICS) if resuming else ():
+        if (run / name).exists():
+            shutil.copy(run / name, scratch / name)
+    return scratch
 
 
 def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, DetectionDataset | None]:

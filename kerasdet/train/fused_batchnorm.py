@@ -5,6 +5,9 @@ activations, and the backward pass repeats that; on 2 CPU cores BatchNorm was a 
 training step. `tf.compat.v1.nn.fused_batch_norm` does the same arithmetic in one oneDNN op each
 way. Only the layers' `call` is replaced, on this model instance, so saved `.keras` files keep
 plain Keras layers (loadable without kerasdet) and the TFLite converter sees the usual graph.
+
+Under a strategy with several replicas, BatchNorm must use the global batch's statistics:
+`synchronized=True` switches the layers to Keras' own cross-replica path instead.
 """
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ import tensorflow as tf
 
 
 def _fused_call(self, inputs, training=None, mask=None):
-    if mask is not None or inputs.dtype != tf.float32 or len(inputs.shape) != 4 or self.axis not in (-1, 3):
+    if (mask is not None or inputs.dtype != tf.float32 or len(inputs.shape) != 4 or self.axis not in (-1, 3)
+            or self.synchronized):
         return type(self).call(self, inputs, training=training, mask=mask)
     scale = self.gamma if self.scale else tf.ones_like(self.moving_mean)
     offset = self.beta if self.center else tf.zeros_like(self.moving_mean)
@@ -42,12 +46,14 @@ def all_layers(model: keras.Model):
             yield from all_layers(layer)
 
 
-def use_fused_batchnorm(model: keras.Model) -> int:
+def use_fused_batchnorm(model: keras.Model, synchronized: bool = False) -> int:
     """Route every BatchNormalization in `model` (nested models included) through the fused
-    kernel. Returns how many layers were switched."""
+    kernel, or with `synchronized` through Keras' cross-replica statistics. Returns how many
+    layers were switched."""
     count = 0
     for layer in all_layers(model):
         if isinstance(layer, keras.layers.BatchNormalization):
+            layer.synchronized = synchronized
             layer.call = types.MethodType(_fused_call, layer)
             count += 1
     return count

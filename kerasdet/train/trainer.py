@@ -4,6 +4,13 @@ Recipe for a few hundred images: warm-up then cosine learning rate, global-norm 
 clipping, a first phase with the backbone frozen (no gradients through it at all, so it is also
 fast), then the last `train.backbone_trainable_fraction` of the backbone trained at a lower rate.
 The loss and its named terms come from the architecture (models/<arch>/).
+
+Under a `tf.distribute` strategy (distribute.py) each replica takes its slice of the global
+batch. The losses normalise by the whole global batch (models/common/global_batch.py), so each
+replica's loss is its share and the global gradient is the replicas' sum: it is all-reduced
+before clipping (clipping applies to the global gradient, as on one device), and BatchNorm uses
+the global batch's statistics (Keras' synchronized BatchNormalization). One step on N replicas
+then updates the weights as one step on one device with the same global batch.
 """
 from __future__ import annotations
 
@@ -30,11 +37,18 @@ def last_backbone_variables(backbone: keras.Model, fraction: float) -> list:
 
 
 class Trainer:
-    def __init__(self, cfg: Config, num_classes: int, steps_per_epoch: int):
+    def __init__(self, cfg: Config, num_classes: int, steps_per_epoch: int,
+                 strategy: tf.distribute.Strategy | None = None):
+        self.strategy = strategy or tf.distribute.get_strategy()
+        with self.strategy.scope():  # variables (model, optimizers) are mirrored on every replica
+            self._build(cfg, num_classes, steps_per_epoch)
+        self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
+
+    def _build(self, cfg: Config, num_classes: int, steps_per_epoch: int) -> None:
         t = cfg.train
         self.cfg = cfg
         self.model = build_detector(cfg.model, num_classes)
-        use_fused_batchnorm(self.model)
+        use_fused_batchnorm(self.model, synchronized=self.strategy.num_replicas_in_sync > 1)
         arch = get_architecture(cfg.model.arch)
         self.loss = arch.loss(cfg.model.input_size, num_classes)
         self.loss_terms = ("loss",) + arch.loss_terms
@@ -49,30 +63,52 @@ class Trainer:
             for part, factor in (("head", 1.0), ("backbone", t.backbone_lr_factor))}
         self.optimizers["head"].build(self.head_vars)
         self.optimizers["backbone"].build(self.backbone_vars)
-        self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
 
     def _make_step(self, backbone_frozen: bool):
         variables = self.head_vars if backbone_frozen else self.head_vars + self.backbone_vars
         n_head = len(self.head_vars)
+        replicas = self.strategy.num_replicas_in_sync
 
-        @tf.function(jit_compile=False)
-        def step(images, boxes, classes):
+        def replica_step(images, boxes, classes):
             with tf.GradientTape() as tape:
                 losses = self.loss(self.model(tf.cast(images, tf.float32), training=True), boxes, classes)
             grads = tape.gradient(losses["loss"], variables)
-            grads, _ = tf.clip_by_global_norm(grads, self.cfg.train.clipnorm)
+            if replicas > 1:
+                grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
+            grads, norm = tf.clip_by_global_norm(grads, self.cfg.train.clipnorm)
+            if replicas > 1:
+                grads = [g / replicas for g in grads]  # Keras optimizers sum the replicas' gradients again
             self.optimizers["head"].apply_gradients(zip(grads[:n_head], self.head_vars))
             if not backbone_frozen:
                 # The backbone optimizer counts its own steps, so its schedule stays aligned.
                 self.optimizers["backbone"].apply_gradients(zip(grads[n_head:], self.backbone_vars))
-            return losses
+            return losses, norm
+
+        @tf.function(jit_compile=False)
+        def step(images, boxes, classes):
+            shares, norm = self.strategy.run(replica_step, args=(images, boxes, classes))
+            losses = {name: self.strategy.reduce(tf.distribute.ReduceOp.SUM, share, axis=None)
+                      for name, share in shares.items()}
+            return losses, self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None)  # the same on all
 
         return step
 
     def train_step(self, images, targets, backbone_frozen: bool) -> dict[str, float]:
-        """One optimisation step; returns the loss terms (`loss_terms`) as floats."""
-        losses = self._steps[backbone_frozen](images, targets["boxes"], targets["classes"])
+        """One optimisation step on a global batch (under a strategy: a distributed one, from
+        `distribute_dataset`); returns the loss terms (`loss_terms`) as floats."""
+        losses, grad_norm = self._steps[backbone_frozen](images, targets["boxes"], targets["classes"])
+        self.last_grad_norm = float(grad_norm)  # of the global gradient, before clipping
         return {name: float(losses[name]) for name in self.loss_terms}
+
+    def distribute(self, make_dataset, global_batch: int):
+        """Training batches for every replica from `make_dataset(batch_size, shard)`, a tf.data
+        pipeline of `batch_size` samples a batch reading only `shard` = (count, index) of them: one
+        pipeline per machine, each replica a slice of the global batch."""
+        if self.strategy.num_replicas_in_sync == 1:
+            return make_dataset(global_batch, (1, 0))
+        return self.strategy.distribute_datasets_from_function(lambda context: make_dataset(
+            context.get_per_replica_batch_size(global_batch), (context.num_input_pipelines,
+                                                               context.input_pipeline_id)))
 
     @property
     def learning_rate(self) -> float:

@@ -88,14 +88,22 @@ def test_cli_demo_data_split_preview(tmp_path, capsys):
     assert grid.shape == (96, 4 * 96, 3)
 
 
-def test_tf_pipeline_batches(demo_data):
+def test_tf_pipeline_batches_with_a_bounded_cache_and_shards(demo_data, capsys):
     from kerasdet.config import AugmentConfig
+    from kerasdet.data.cache import ImageCache
     from kerasdet.data.pipeline import make_tf_dataset
     from kerasdet.data.samples import SampleLoader
     ds = load_dataset(demo_data)
-    loader = SampleLoader(ds, 64, 8, AugmentConfig(), cache=True, seed=0)
+    one_image = SampleLoader(ds, 64, 8).image(ds.records[0], 0).nbytes  # demo images are all one size
+    cache = ImageCache(budget_gb=10.5 * one_image / 1e9, name="train")
+    loader = SampleLoader(ds, 64, 8, AugmentConfig(), cache=cache, seed=0)
     batches = list(make_tf_dataset(loader, 16, shuffle=True, seed=0, drop_remainder=True))
     assert len(batches) == 3
+    assert len(cache) == 10 and cache.used <= cache.budget  # the rest is decoded each time, and said so
+    assert "train: the image cache is full" in capsys.readouterr().out
+    # one input pipeline of two (a machine of two): every other sample, decoded there only
+    halves = [sum(len(b[0]) for b in make_tf_dataset(loader, 4, shard=(2, k))) for k in (0, 1)]
+    assert halves == [len(ds) // 2] * 2
     images, targets = batches[0]
     assert images.shape == (16, 64, 64, 3) and images.dtype.name == "uint8"
     assert targets["boxes"].shape == (16, 8, 4) and targets["classes"].shape == (16, 8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from keras import ops
 
+from ..common.global_batch import global_batch_sum
 from .box_coding import encode_deltas
 from .matcher import match_anchors
 
@@ -24,7 +25,7 @@ def retinanet_loss(predictions, gt_boxes, gt_classes, anchors, num_classes: int)
     box_deltas, class_logits = predictions
     matched_boxes, matched_classes, weight = match_anchors(anchors, gt_boxes, gt_classes)
     positive = ops.cast(matched_classes >= 0, "float32")
-    n_positive = ops.maximum(ops.sum(positive), 1.0)
+    n_positive = ops.maximum(global_batch_sum(positive), 1.0)
     targets = ops.one_hot(ops.maximum(matched_classes, 0), num_classes) * positive[..., None]
     class_loss = ops.sum(_focal_loss(targets, class_logits) * weight[..., None]) / n_positive
     diff = ops.abs(encode_deltas(matched_boxes, anchors) - box_deltas)

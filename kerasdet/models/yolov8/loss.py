@@ -8,6 +8,7 @@ from __future__ import annotations
 from keras import ops
 
 from ..common.boxes import ciou
+from ..common.global_batch import global_batch_sum
 
 from .assigner import task_aligned_assign
 from .box_coding import REG_MAX, boxes_to_distances, distances_to_boxes, expected_distances
@@ -33,7 +34,7 @@ def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: i
     pred_boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
     target_boxes, target_scores, foreground = task_aligned_assign(
         ops.sigmoid(class_logits), pred_boxes, points, gt_classes, gt_boxes, num_classes)
-    score_sum = ops.maximum(ops.sum(target_scores), 1.0)
+    score_sum = ops.maximum(global_batch_sum(target_scores), 1.0)
     class_loss = ops.sum(ops.binary_crossentropy(target_scores, class_logits, from_logits=True)) / score_sum
     weight = ops.sum(target_scores, axis=-1) * foreground  # (B, A)
     box_loss = ops.sum((1.0 - ciou(target_boxes, pred_boxes)) * weight) / score_sum
