@@ -17,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from kerasdet.config import AugmentConfig  # noqa: E402
 from kerasdet.data import load_dataset  # noqa: E402
+from kerasdet.data.cache import ImageCache  # noqa: E402
 from kerasdet.data.pipeline import make_tf_dataset  # noqa: E402
 from kerasdet.data.samples import SampleLoader  # noqa: E402
 

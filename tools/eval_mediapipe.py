@@ -41,7 +41,7 @@ def mediapipe_python(given: str | None) -> str:
     if given:
         return given
     try:
-        import mediapipe  # noqa: F401
+        import mediapipe  # noqa: F401 (only whether it imports)
         return sys.executable
     except ImportError:
         pass
