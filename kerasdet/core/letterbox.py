@@ -14,7 +14,8 @@ INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "a
 
 def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:
     """Returns (size x size x 3 uint8 image, scale applied to the original pixels). `size` may be a
-    (height, width): the image is scaled to fit inside it (an exported model's input, serving.py)."""
+    (height, width): the image is scaled to fit inside it and the result is height x width x 3 (an
+    exported model's input, serving.py)."""
     height, width = (size, size) if np.ndim(size) == 0 else size
     h, w = image.shape[:2]
     scale = min(height / h, width / w)

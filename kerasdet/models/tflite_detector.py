@@ -53,13 +53,13 @@ class TFLiteDetector:
         self.interpreter.invoke()
         get = lambda key: self.interpreter.get_tensor(self._outputs[key])[0]  # noqa: E731
         n = int(get(COUNT))
-        keep = get(SCORE)[:n] >= score_threshold
+        scores = get(SCORE)[:n]
+        keep = scores >= score_threshold
         input_h, input_w = self.input_shape
         yxyx = get(LOCATION)[:n][keep] * [input_h, input_w, input_h, input_w] / scale
         h, w = image.shape[:2]
         pixels = np.clip(yxyx[:, [1, 0, 3, 2]], 0, [w, h, w, h])
-        return Detections(pixels.astype(np.float32), get(SCORE)[:n][keep],
-                          get(CATEGORY)[:n][keep].astype(np.int32))
+        return Detections(pixels.astype(np.float32), scores[keep], get(CATEGORY)[:n][keep].astype(np.int32))
 
     def predict(self, images: list[np.ndarray], batch_size: int = 1) -> list[Detections]:
         return [self.detect(image) for image in images]

@@ -32,7 +32,7 @@ from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
 from ..data.errors import DataError
-from ..data.images import read_rgb
+from ..data.images import image_header, oriented_size, read_rgb
 from ..models.load import load_model
 from .flatbuffer import compact_flatbuffer, name_io_and_add_metadata, op_output_names
 from .metadata import LABELS_FILE, METADATA_NAME, object_detector_metadata
@@ -41,13 +41,14 @@ from .serving import serving_function
 FORMATS = ("int8", "fp16", "fp32")
 
 
-def _images(data: str | Path) -> list[tuple[str, bool]]:
-    """(path, apply_exif) of the images of `data`: a LabelImg source, or a folder or list of
-    plain images (as good for calibration)."""
+def _images(data: str | Path) -> list[tuple[str, bool, tuple[int, int] | None]]:
+    """(path, apply_exif, (width, height) as the model sees it or None when unknown) of the images of
+    `data`: a LabelImg source (its records know their sizes), or a folder or list of plain images
+    (as good for calibration)."""
     try:
-        return [(r.image_path, r.apply_exif) for r in load_dataset(data, on_error="skip").records]
+        return [(r.image_path, r.apply_exif, (r.width, r.height)) for r in load_dataset(data, on_error="skip").records]
     except DataError:
-        return [(str(p), True) for p in find_images(data)]
+        return [(str(p), True, None) for p in find_images(data)]
 
 
 def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 200, seed: int = 0):
@@ -57,15 +58,16 @@ def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 20
     rng = np.random.default_rng(seed)
     chosen = rng.choice(len(found), size=min(count, len(found)), replace=False)
     for i in chosen:
-        image, _ = letterbox(read_rgb(*found[i]), shape)
+        path, apply_exif, _ = found[i]
+        image, _ = letterbox(read_rgb(path, apply_exif), shape)
         yield [image[None]]
 
 
 def frame_shape(data: str | Path, size: int) -> tuple[tuple[int, int], str]:
     """(height, width) of an input shaped like most images of `data`, longest side `size`, and a
-    sentence saying why; square when no shape is shared by half of them."""
-    from PIL import Image
-    sizes = [Image.open(path).size for path, _ in _images(data)]  # headers only
+    sentence saying why; square when no shape is shared by half of them. Sizes are those after the
+    EXIF rotation, as the model sees the images (a plain image's header is read for it)."""
+    sizes = [known or oriented_size(*image_header(path)) for path, _, known in _images(data)]
     shapes = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
     if not shapes or shapes[0][1] * 2 <= len(sizes):
         return (size, size), f"square: no shape is shared by half of the {len(sizes)} images of {data}"
@@ -134,8 +136,8 @@ def with_metadata(flatbuffer: bytes, card: ModelCard) -> bytes:
 
 
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
-           out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None,
-           log=print) -> Path:
+           out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None
+           ) -> Path:
     """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path.
     int8 calibrates on `calib`, by default the training data named in the model's card. The input
     is `input_shape` (height, width), by default shaped like most of those images (frame_shape)."""
@@ -151,7 +153,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
         size = card.input_size
         input_shape, why = frame_shape(data, size) if data is not None else (
             (size, size), "square: the training images are not here to say which shape they have")
-        log(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
+        print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
     _check_input_shape(input_shape, card.input_size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape)
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
