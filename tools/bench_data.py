@@ -15,7 +15,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from kerasdet.config import AugmentConfig  # noqa: E402
+from kerasdet.config import AugmentConfig, DataConfig  # noqa: E402
 from kerasdet.data import load_dataset  # noqa: E402
 from kerasdet.data.cache import ImageCache  # noqa: E402
 from kerasdet.data.pipeline import make_tf_dataset  # noqa: E402
@@ -35,7 +35,8 @@ def main() -> None:
     args = parser.parse_args()
 
     ds = load_dataset(args.data)
-    loader = SampleLoader(ds, args.size, 32, AugmentConfig(), cache=ImageCache() if args.cache else None, seed=0)
+    cache = ImageCache(DataConfig().cache_gb) if args.cache else None
+    loader = SampleLoader(ds, args.size, 32, AugmentConfig(), cache=cache, seed=0)
     pipeline = make_tf_dataset(loader, args.batch, shuffle=True, seed=0, drop_remainder=True).repeat()
     batches = iter(pipeline)
     for _ in range(5):  # warm-up: thread pools, autotune, (cache)

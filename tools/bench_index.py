@@ -76,8 +76,8 @@ def pipeline_epoch(ds, size: int = 320, batch: int = 16) -> None:
     from kerasdet.data.pipeline import make_tf_dataset
     from kerasdet.data.samples import SampleLoader, box_slots
     began = time.perf_counter()
-    loader = SampleLoader(ds, size, box_slots(ds, 32), AugmentConfig(), cache=ImageCache(DataConfig().cache_gb, "train"),
-                          seed=0)
+    cache = ImageCache(DataConfig().cache_gb, "train")
+    loader = SampleLoader(ds, size, box_slots(ds, 32), AugmentConfig(), cache=cache, seed=0)
     images = sum(len(b[0]) for b in make_tf_dataset(loader, batch, shuffle=True, seed=0))
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB on Linux
     print(f"training pipeline, one epoch of {images} images at {size}: {time.perf_counter() - began:.1f} s, "

@@ -5,12 +5,12 @@ same images, the same COCO evaluator, latency side by side.
 
 MediaPipe is not a kerasdet dependency: it pins its own OpenCV (opencv-contrib-python, which
 clashes with kerasdet's opencv-python-headless). This tool runs it in a venv of its own, through
-tools/mediapipe_worker.py: `--mediapipe-python PY` (or $KERASDET_MEDIAPIPE_PYTHON), else this interpreter when it can import
-mediapipe, else `.venv-mediapipe/` at the project root, created on first use (pip install
-mediapipe==MEDIAPIPE_VERSION, a few minutes). Images are decoded once here (EXIF applied) and handed to
-both runtimes as RGB arrays, so only the runtimes differ: MediaPipe stretches each frame to the
-model input, kerasdet letterboxes into it (the same when the frame has the input's shape;
-images of other shapes are counted). Latency: `detect` on a decoded image, median over images
+tools/mediapipe_worker.py: `--mediapipe-python PY` (or $KERASDET_MEDIAPIPE_PYTHON), else this
+interpreter when it can import mediapipe, else `.venv-mediapipe/` at the project root, created on
+first use (pip install mediapipe==MEDIAPIPE_VERSION, a few minutes). Images are decoded once
+here (EXIF applied) and handed to both runtimes as RGB arrays, so only the runtimes differ:
+MediaPipe stretches each frame to the model input, kerasdet letterboxes into it (the same when
+the frame has the input's shape; images of other shapes are counted). Latency: `detect` on a decoded image, median over images
 of each pass, then median of the passes; MediaPipe picks its own thread count (the machine's
 cores are printed), TFLiteDetector uses --threads.
 """

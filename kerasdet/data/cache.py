@@ -11,11 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-DEFAULT_CACHE_GB = 2.0
-
-
 class ImageCache:
-    def __init__(self, budget_gb: float = DEFAULT_CACHE_GB, name: str = "images"):
+    def __init__(self, budget_gb: float, name: str = "images"):
         self.budget, self.name = budget_gb * 1e9, name
         self.used, self.full = 0, False
         self._images: dict = {}

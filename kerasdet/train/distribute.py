@@ -40,21 +40,22 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     raise ConfigError(f"train.distribute {name!r}: not a strategy kerasdet knows")  # config.py checks first
 
 
-def _task() -> dict | None:
-    return json.loads(os.environ.get("TF_CONFIG") or "{}").get("task")
+def _tf_config() -> dict:
+    return json.loads(os.environ.get("TF_CONFIG") or "{}")
 
 
 def worker_name() -> str:
     """'worker 1' for the second worker of TF_CONFIG's cluster ('' outside a cluster)."""
-    task = _task()
+    task = _tf_config().get("task")
     return f"{task['type']} {task['index']}" if task else ""
 
 
 def writes_the_run(distribute: str) -> bool:
     """Whether this process writes the run folder: always, except in a multi_worker cluster, where
     only the chief does (TF_CONFIG's `chief`, or worker 0 when it names none)."""
-    task = _task()
+    config = _tf_config()
+    task = config.get("task")
     if distribute != "multi_worker" or not task:
         return True
-    cluster = json.loads(os.environ["TF_CONFIG"]).get("cluster", {})
-    return task["type"] == "chief" or (task["type"] == "worker" and task["index"] == 0 and "chief" not in cluster)
+    return task["type"] == "chief" or (task["type"] == "worker" and task["index"] == 0
+                                       and "chief" not in config.get("cluster", {}))

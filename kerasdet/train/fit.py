@@ -47,8 +47,7 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     run already is an error unless `exist_ok`, which starts over in it."""
     run, cfg = _open_run(config, out, resume, overrides, exist_ok)
     chief = writes_the_run(cfg.train.distribute)
-    if not chief:  # train in step with the chief, writing to a scratch copy of the run
-        run = _scratch_copy(run, resume is not None)
+    if not chief:  # it trains in step with the chief, writing to a scratch copy of the run
         print(f"{worker_name()}: the chief writes the run; this worker's copy is {run.path}")
     with run.disk_full_as_error():  # one sentence with the path, not an HDF5 / zip / pandas traceback
         return _train(run, cfg, resume is not None, quiet or not chief)
@@ -117,11 +116,8 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
 
 
 def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Config]:
-    """The run folder and its config: a new run (config.yaml written), or a killed one to resume."""
-    if resume is None and not isinstance(config, Config):
-        config = load_config(config, overrides)
-    if resume is None and not writes_the_run(config.train.distribute):  # the chief opens it
-        return RunFolder(out) if out else RunFolder.next_free(config.train.out, config.name), config
+    """The run folder and its config: a new run (config.yaml written), or a killed one to resume; in a
+    multi_worker cluster, for a worker that is not the chief, a scratch copy (the chief opens the run)."""
     if resume is not None:
         run = RunFolder(resume)
         if run.finished():
@@ -131,10 +127,13 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
             raise FileNotFoundError(f"--resume {run.path}: no {run.STATE} (not a kerasdet run, or killed "
                                     "before its first epoch ended)")
         cfg = load_config(run / run.CONFIG, overrides)
-        if writes_the_run(cfg.train.distribute):
-            run.remove_temporaries()
+        if not writes_the_run(cfg.train.distribute):
+            return _scratch_copy(run), cfg
+        run.remove_temporaries()
         return run, cfg
-    cfg = config
+    cfg = config if isinstance(config, Config) else load_config(config, overrides)
+    if not writes_the_run(cfg.train.distribute):
+        return _scratch_copy(None), cfg
     run = RunFolder(out) if out else RunFolder.next_free(cfg.train.out, cfg.name)
     found = run.run_files()
     if found and not exist_ok:
@@ -148,11 +147,11 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
     return run, cfg
 
 
-def _scratch_copy(run: RunFolder, resuming: bool) -> RunFolder:
-    """A temporary run folder for a worker that is not the chief; resuming, it starts from the
+def _scratch_copy(run: RunFolder | None) -> RunFolder:
+    """A temporary run folder for a worker that is not the chief; resuming `run`, it starts from the
     chief's state (the run folder must be on a filesystem every worker sees, or copied to each)."""
     scratch = RunFolder(tempfile.mkdtemp(prefix="kerasdet_worker_")).create()
-    for name in (run.CONFIG, run.STATE, run.METRICS) if resuming else ():
+    for name in (run.CONFIG, run.STATE, run.METRICS) if run is not None else ():
         if (run / name).exists():
             shutil.copy(run / name, scratch / name)
     return scratch

@@ -152,5 +152,6 @@ def test_who_writes_the_run_and_what_a_cluster_needs(monkeypatch, tmp_path):
         assert writes_the_run("none")  # outside multi_worker every process writes its own run
     assert worker_name() == "chief 0"
     (tmp_path / "c.yaml").write_text("train:\n  distribute: several\n")
-    with pytest.raises(ConfigError, match="train.distribute.*'several'; choose one of auto, none, mirrored, multi_worker"):
+    with pytest.raises(ConfigError,
+                       match="train.distribute.*'several'; choose one of auto, none, mirrored, multi_worker"):
         load_config(tmp_path / "c.yaml")
