@@ -70,6 +70,15 @@ def _cmd_train(args) -> None:
     print(f"run folder: {result.run_dir} ({', '.join(names)})")
 
 
+def _cmd_lr_find(args) -> None:
+    from .train.lr_find import PLOT, lr_find
+    cfg = load_config(args.config, args.set)
+    ramp = {key: getattr(args, key) for key in ("start", "end", "steps") if getattr(args, key) is not None}
+    result = lr_find(cfg, out=args.out, **ramp)
+    print(f"suggested train.learning_rate: {result.suggested:.2g} (the config has {cfg.train.learning_rate:g}); "
+          f"curve: {result.out / PLOT}")
+
+
 def _cmd_evaluate(args) -> None:
     from .evaluate import evaluate, format_report
     from .metrics import public_metrics
@@ -181,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a killed run from its last epoch")
     p.add_argument("--exist-ok", action="store_true", help="--out may hold an earlier run: start over in it")
     p.set_defaults(func=_cmd_train)
+
+    p = sub.add_parser("lr-find", help="learning-rate range test: loss against rate, plotted, a suggested rate")
+    p.add_argument("config")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--start", type=float, help="first learning rate (default: train/lr_find.py's START)")
+    p.add_argument("--end", type=float, help="last learning rate (default: END)")
+    p.add_argument("--steps", type=int, help="training steps, one rate each (default: STEPS)")
+    p.add_argument("--out", help="folder for lr_find.csv and lr_find.png (default: train.out/<config name>-lr-find<n>)")
+    p.set_defaults(func=_cmd_lr_find)
 
     p = sub.add_parser("evaluate", help="COCO metrics of a trained model on a data folder or list")
     p.add_argument("model", help="a .keras checkpoint or a .tflite file (each knows its class names)")

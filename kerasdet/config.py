@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from .core.registry import ARCHITECTURES, BACKBONES
+from .core.registry import ARCHITECTURES, BACKBONES, MODEL_PRESETS
 from .core.source_spec import join_source, split_source
 
 
@@ -35,10 +35,12 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
+    preset: str = ""  # nano | small | base (core/registry.py): sets backbone, alpha, input_size, neck_width
     arch: str = "yolov8"  # one of core.registry.ARCHITECTURES: yolov8 | retinanet
     backbone: str = "mobilenet_v2"  # one of core.registry.BACKBONES
     alpha: float = 1.0
     input_size: int = 320
+    neck_width: int = 0  # channels of the neck and head; 0: 96 for alpha >= 0.75, else 64
     weights: str = "imagenet"  # imagenet | PATH to a local weights file | none
 
 
@@ -98,6 +100,7 @@ class Config:
 _CHOICES = {
     "data.on_error": ("raise", "skip"),
     "model.arch": tuple(ARCHITECTURES),
+    "model.preset": ("",) + tuple(MODEL_PRESETS),
     "train.best_metric": ("map", "map50"),
     "train.distribute": ("auto", "none", "mirrored", "multi_worker"),
     "model.backbone": tuple(BACKBONES),
@@ -108,6 +111,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     **{key: _POSITIVE for key in ("model.input_size", "train.batch_size", "data.max_boxes", "train.epochs",
                                   "train.eval_every", "train.patience")},
     "model.alpha": (0.0, None, True),
+    "model.neck_width": (0, None, False),
     "data.cache_gb": (0.0, None, False),
     "train.learning_rate": (0.0, None, True),
     "train.warmup_epochs": (0, None, False),
@@ -214,9 +218,20 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
 
 
+def _with_preset(raw: dict, source: str) -> dict:
+    """`model.preset` expanded into the model keys it sets, under the keys written beside it."""
+    model = raw.get("model")
+    if not isinstance(model, dict) or not model.get("preset"):
+        return raw
+    if model["preset"] not in MODEL_PRESETS:
+        raise ConfigError(f"{source}: key 'model.preset' is {model['preset']!r}; choose one of "
+                          f"{', '.join(MODEL_PRESETS)}")
+    return {**raw, "model": {**MODEL_PRESETS[model["preset"]], **model}}
+
+
 def config_from_dict(raw: dict, source: str = "<dict>", base_dir: str | Path = ".",
                      check_paths: bool = True) -> Config:
-    cfg = _build(Config, raw or {}, "", source)
+    cfg = _build(Config, _with_preset(raw or {}, source), "", source)
     cfg.source = source
     _validate(cfg)
     _resolve_paths(cfg, Path(base_dir), check_paths)

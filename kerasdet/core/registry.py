@@ -17,3 +17,11 @@ BACKBONES = {  # name -> keras.applications constructor
     "mobilenet_v3_small": "MobileNetV3Small",
     "mobilenet_v3_large": "MobileNetV3Large",
 }
+
+# Model sizes users pick by device (`model.preset`; README, "Choosing a model size"): each sets these
+# `model` keys, and keys written beside the preset win. Measured in tools/frontier.py.
+MODEL_PRESETS = {
+    "nano": {"backbone": "mobilenet_v2", "alpha": 0.35, "input_size": 256, "neck_width": 64},
+    "small": {"backbone": "mobilenet_v2", "alpha": 0.35, "input_size": 320, "neck_width": 64},
+    "base": {"backbone": "mobilenet_v2", "alpha": 1.0, "input_size": 320, "neck_width": 96},
+}

@@ -20,8 +20,9 @@ from .common.backbones import build_backbone
 from .common.neck import pan_fpn
 
 
-def neck_width(alpha: float) -> int:
-    return 96 if alpha >= 0.75 else 64
+def neck_width(cfg: ModelConfig) -> int:
+    """Channels of the neck and head: model.neck_width, or by default 96 for wide backbones, else 64."""
+    return cfg.neck_width or (96 if cfg.alpha >= 0.75 else 64)
 
 
 def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
@@ -31,7 +32,7 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
     images = keras.Input((cfg.input_size, cfg.input_size, 3), name="images")
     features = backbone(images)  # a pretrained backbone's BatchNorm is frozen in backbones.py
-    width = neck_width(cfg.alpha)
+    width = neck_width(cfg)
     predictions = arch.build_head(pan_fpn(features, width), num_classes, width, cfg.input_size)
     return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
 

@@ -65,13 +65,10 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                    "class_names": train_ds.class_names}
     if resuming:
         run.check_state_fits(fingerprint)
-    loader = SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
-                          cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=t.seed)
+    loader = training_loader(cfg, train_ds)
     steps = max(len(loader) // t.batch_size, 1)
     trainer = Trainer(cfg, len(train_ds.class_names), steps, strategy)
-    batches = iter(trainer.distribute(lambda batch, shard: make_tf_dataset(
-        loader, batch, shuffle=True, seed=t.seed, drop_remainder=len(loader) >= t.batch_size, shard=shard).repeat(),
-        t.batch_size))
+    batches = training_batches(trainer, loader)
     ema = WeightEMA(trainer.model, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
     predictor = trainer.predictor(card)
@@ -113,6 +110,20 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                "best": public_metrics(progress.best_metrics)}
     (run / run.RESULTS).write_text(json.dumps(summary, indent=2))
     return FitResult(run.path, progress.best_metrics, history.rows, progress.best_epoch)
+
+
+def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:
+    """Augmented training samples at the model's input size (cached as data.cache says)."""
+    return SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
+                        cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=cfg.train.seed)
+
+
+def training_batches(trainer: Trainer, loader: SampleLoader):
+    """An endless iterator of shuffled training batches of train.batch_size, for the trainer's replicas."""
+    t = trainer.cfg.train
+    return iter(trainer.distribute(lambda batch, shard: make_tf_dataset(
+        loader, batch, shuffle=True, seed=t.seed, drop_remainder=len(loader) >= t.batch_size, shard=shard).repeat(),
+        t.batch_size))
 
 
 def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Config]:

@@ -1,4 +1,5 @@
-"""Learning rate: linear warm-up, then cosine decay to a small floor."""
+"""Learning rates: the recipe's linear warm-up then cosine decay to a small floor; the LR range test's
+exponential ramp."""
 from __future__ import annotations
 
 import math
@@ -22,3 +23,22 @@ class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
     def get_config(self):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps,
                 "floor": self.floor}
+
+
+def ramp_rate(step, steps: int, start: float, end: float):
+    """The LR range test's rate at `step` of `steps`: `start` to `end`, evenly spaced in log scale."""
+    return start * (end / start) ** (step / max(steps - 1, 1))
+
+
+@keras.saving.register_keras_serializable("kerasdet")
+class ExponentialRamp(keras.optimizers.schedules.LearningRateSchedule):
+    """`ramp_rate` as a schedule (train/lr_find.py)."""
+
+    def __init__(self, start: float, end: float, steps: int):
+        self.start, self.end, self.steps = start, end, steps
+
+    def __call__(self, step):
+        return ramp_rate(ops.cast(step, "float32"), self.steps, self.start, self.end)
+
+    def get_config(self):
+        return {"start": self.start, "end": self.end, "steps": self.steps}

@@ -38,13 +38,16 @@ def last_backbone_variables(backbone: keras.Model, fraction: float) -> list:
 
 class Trainer:
     def __init__(self, cfg: Config, num_classes: int, steps_per_epoch: int,
-                 strategy: tf.distribute.Strategy | None = None):
+                 strategy: tf.distribute.Strategy | None = None, schedule=None):
+        """`schedule(peak)`: the learning-rate schedule of an optimizer whose rate is `peak` (the
+        head's train.learning_rate, the backbone's that times train.backbone_lr_factor); by default
+        the recipe's warm-up and cosine over train.epochs."""
         self.strategy = strategy or tf.distribute.get_strategy()
         with self.strategy.scope():  # variables (model, optimizers) are mirrored on every replica
-            self._build(cfg, num_classes, steps_per_epoch)
+            self._build(cfg, num_classes, steps_per_epoch, schedule)
         self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
 
-    def _build(self, cfg: Config, num_classes: int, steps_per_epoch: int) -> None:
+    def _build(self, cfg: Config, num_classes: int, steps_per_epoch: int, schedule) -> None:
         t = cfg.train
         self.cfg = cfg
         self.model = build_detector(cfg.model, num_classes)
@@ -56,9 +59,11 @@ class Trainer:
         backbone_ids = {id(v) for v in backbone.trainable_variables}
         self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
         self.backbone_vars = last_backbone_variables(backbone, t.backbone_trainable_fraction)
-        total, warmup = t.epochs * steps_per_epoch, t.warmup_epochs * steps_per_epoch
+        if schedule is None:
+            total, warmup = t.epochs * steps_per_epoch, t.warmup_epochs * steps_per_epoch
+            schedule = lambda peak: WarmupCosine(peak, warmup, total)  # noqa: E731
         self.optimizers = {  # named, so the resume state finds each variable by its path
-            part: keras.optimizers.AdamW(WarmupCosine(t.learning_rate * factor, warmup, total),
+            part: keras.optimizers.AdamW(schedule(t.learning_rate * factor),
                                          weight_decay=t.weight_decay, beta_1=0.9, name=f"{part}_optimizer")
             for part, factor in (("head", 1.0), ("backbone", t.backbone_lr_factor))}
         self.optimizers["head"].build(self.head_vars)

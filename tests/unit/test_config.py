@@ -104,3 +104,24 @@ def test_a_split_of_a_folder_is_resolved_beside_the_config(tmp_path):
     (tmp_path / "VOC2007").mkdir()
     cfg = load_config(write(tmp_path, "data:\n  train: VOC2007:trainval\n"))
     assert cfg.data.train == f"{(tmp_path / 'VOC2007').resolve()}:trainval"
+
+
+def test_a_preset_sets_the_model_keys_and_keys_written_beside_it_win(tmp_path):
+    from kerasdet.core.registry import MODEL_PRESETS
+    nano = load_config(write(tmp_path, "model:\n  preset: nano\n"))
+    assert {k: getattr(nano.model, k) for k in MODEL_PRESETS["nano"]} == MODEL_PRESETS["nano"]
+    both = load_config(write(tmp_path, "model:\n  preset: nano\n  input_size: 320\n"))
+    assert both.model.input_size == 320 and both.model.alpha == MODEL_PRESETS["nano"]["alpha"]
+    switched = load_config(write(tmp_path, "model:\n  preset: base\n"), ["model.preset=small"])
+    assert switched.model.input_size == MODEL_PRESETS["small"]["input_size"]
+    with pytest.raises(ConfigError, match=r"exp.yaml: key 'model.preset' is 'tiny'; choose one of nano, small"):
+        load_config(write(tmp_path, "model:\n  preset: tiny\n"))
+
+
+def test_presets_build_the_widths_they_name():
+    from kerasdet.config import ModelConfig
+    from kerasdet.core.registry import MODEL_PRESETS
+    from kerasdet.models.detector import build_detector
+    for name, keys in MODEL_PRESETS.items():
+        model = build_detector(ModelConfig(**{**keys, "input_size": 64, "weights": "none"}), 2)
+        assert model.get_layer("neck_lateral3_conv").filters == keys["neck_width"], name
