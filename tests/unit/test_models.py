@@ -145,3 +145,11 @@ def test_loss_is_the_same_with_or_without_box_padding(arch):
     np.testing.assert_allclose([float(padded[k]) for k in padded], [float(plain[k]) for k in padded], rtol=1e-5)
     empty = loss(predictions, np.full((2, 32, 4), -1, np.float32), np.full((2, 32), -1, np.float32))
     assert np.isfinite(float(empty["loss"])) and float(empty["box_loss"]) == 0.0
+
+
+def test_upsample2x_repeats_rows_and_columns_as_nearest_neighbour():
+    from kerasdet.models.common.layers import upsample2x
+    inputs = keras.Input((3, 5, 4))
+    x = np.random.default_rng(0).random((2, 3, 5, 4)).astype(np.float32)
+    out = keras.Model(inputs, upsample2x(inputs, "up")).predict(x, verbose=0)
+    np.testing.assert_array_equal(out, np.repeat(np.repeat(x, 2, axis=1), 2, axis=2))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import keras
 
-from .layers import conv_bn, separable_bn
+from .layers import conv_bn, separable_bn, upsample2x
 
 
 def _fuse(a, b, width: int, name: str):
@@ -14,9 +14,8 @@ def _fuse(a, b, width: int, name: str):
 def pan_fpn(features, width: int, name: str = "neck"):
     """[C3, C4, C5] (strides 8, 16, 32) -> [P3, P4, P5], each `width` channels."""
     c3, c4, c5 = (conv_bn(f, width, 1, name=f"{name}_lateral{i + 3}") for i, f in enumerate(features))
-    up = lambda x, n: keras.layers.UpSampling2D(2, interpolation="nearest", name=n)(x)  # noqa: E731
-    p4 = _fuse(up(c5, f"{name}_up5"), c4, width, f"{name}_td4")
-    p3 = _fuse(up(p4, f"{name}_up4"), c3, width, f"{name}_td3")
+    p4 = _fuse(upsample2x(c5, f"{name}_up5"), c4, width, f"{name}_td4")
+    p3 = _fuse(upsample2x(p4, f"{name}_up4"), c3, width, f"{name}_td3")
     n4 = _fuse(separable_bn(p3, width, 2, name=f"{name}_down3"), p4, width, f"{name}_bu4")
     n5 = _fuse(separable_bn(n4, width, 2, name=f"{name}_down4"), c5, width, f"{name}_bu5")
     return [p3, n4, n5]
