@@ -176,7 +176,9 @@ class RunFolder:
         if saved is None:
             return  # a state from before fingerprints: the per-variable check in load_state still applies
         now, then = _flatten(fingerprint), _flatten(saved)
-        differ = [f"{k}: {then.get(k)!r} in the state, {now.get(k)!r} now" for k in sorted(set(now) | set(then))
+        # Keys the saved state lacks came with a later kerasdet (model.preset, model.neck_width): not
+        # compared, and load_state still checks every variable's shape.
+        differ = [f"{k}: {then.get(k)!r} in the state, {now.get(k)!r} now" for k in sorted(then)
                   if now.get(k) != then.get(k)]
         if differ:
             raise ValueError(f"--resume {self.path}: the saved state does not fit this run's config ("

@@ -57,6 +57,9 @@ def test_resume_checks_the_state_fits_and_refuses_a_finished_run(tmp_path):
     with pytest.raises(ValueError, match=r"class_names: \['heart', 'star'\] in the state, \['cat'\] now; "
                                          r"model.input_size: 320 in the state, 96 now"):
         run.check_state_fits({"model": {"arch": "yolov8", "input_size": 96}, "class_names": ["cat"]})
+    # A key a later kerasdet added (the state has none) is not a difference
+    run.check_state_fits({"model": {"arch": "yolov8", "input_size": 320, "neck_width": 0},
+                          "class_names": ["heart", "star"]})
     (run / run.RESULTS).write_text("{}")
     with pytest.raises(ValueError, match="this run finished .* Nothing to resume"):
         fit(None, resume=run.path)
