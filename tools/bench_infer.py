@@ -19,6 +19,16 @@ import numpy as np  # noqa: E402
 from timing import median_ms  # noqa: E402  (tools/timing.py)
 
 
+def exported(model_path: Path, formats: tuple[str, ...], calib: str | None = None) -> dict[str, Path]:
+    """MODEL_<fmt>.tflite beside the checkpoint for each format, exported when missing."""
+    from kerasdet.tflite.convert import export
+    files = {}
+    for fmt in formats:
+        path = model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
+        files[fmt] = path if path.exists() else export(model_path, fmt, calib, path)
+    return files
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", help="a .keras checkpoint in a run folder")
@@ -31,16 +41,10 @@ def main() -> None:
     from ai_edge_litert.interpreter import Interpreter
 
     from kerasdet.models.load import load_model
-    from kerasdet.tflite.convert import export
     from kerasdet.tflite.serving import serving_function
 
     model_path = Path(args.model)
-    files = {}
-    for fmt in ("fp32", "fp16", "int8"):
-        path = model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
-        if not path.exists():
-            export(model_path, fmt, args.calib, path)
-        files[fmt] = path
+    files = exported(model_path, ("fp32", "fp16", "int8"), args.calib)
     model, card = load_model(model_path)
     size = card.input_size
     image = np.random.default_rng(0).integers(0, 255, (1, size, size, 3), dtype=np.uint8)

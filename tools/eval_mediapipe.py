@@ -45,11 +45,16 @@ def mediapipe_python(given: str | None) -> str:
         return sys.executable
     except ImportError:
         pass
-    python = MEDIAPIPE_VENV / "bin" / "python"
+    return venv_python(MEDIAPIPE_VENV, [f"mediapipe=={MEDIAPIPE_VERSION}"])
+
+
+def venv_python(venv: Path, requirements: list[str]) -> str:
+    """The Python of `venv`, created on first use with `requirements` installed (a few minutes)."""
+    python = venv / "bin" / "python"
     if not python.exists():
-        print(f"creating {MEDIAPIPE_VENV} with mediapipe=={MEDIAPIPE_VERSION} (once)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(MEDIAPIPE_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"mediapipe=={MEDIAPIPE_VERSION}"], check=True)
+        print(f"creating {venv} with {' '.join(requirements)} (once)", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *requirements], check=True)
     return str(python)
 
 

@@ -28,7 +28,6 @@ import json
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +35,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+from bench_infer import exported  # noqa: E402  (tools/)
+from eval_mediapipe import venv_python  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("mediapipe_hands_worker.py")
@@ -46,37 +48,13 @@ INVOKE_RUNS = 30  # invokes per model and round
 
 
 def hands_python(given: str | None) -> str:
-    if given:
-        return given
-    python = MEDIAPIPE_HANDS_VENV / "bin" / "python"
-    if not python.exists():
-        print(f"creating {MEDIAPIPE_HANDS_VENV} with mediapipe=={MEDIAPIPE_HANDS_VERSION} (once)", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(MEDIAPIPE_HANDS_VENV)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", f"mediapipe=={MEDIAPIPE_HANDS_VERSION}",
-                        "numpy<2"], check=True)
-    return str(python)
-
-
-def exported(model: Path) -> dict[str, Path]:
-    """The fp32 and int8 files beside a checkpoint, exported when missing."""
-    from kerasdet.tflite.convert import export
-    files = {}
-    for fmt in ("fp32", "int8"):
-        path = model.with_name(f"{model.stem}_{fmt}.tflite")
-        files[fmt] = path if path.exists() else export(model, fmt, out=path)
-    return files
+    return given or venv_python(MEDIAPIPE_HANDS_VENV, [f"mediapipe=={MEDIAPIPE_HANDS_VERSION}", "numpy<2"])
 
 
 def invoke_ms(interpreter, runs: int) -> float:
     (tensor,) = interpreter.get_input_details()
     interpreter.set_tensor(tensor["index"], np.random.default_rng(0).integers(0, 255, tensor["shape"], np.uint8))
-    interpreter.invoke()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        interpreter.invoke()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+    return median_ms(interpreter.invoke, runs, warmup=1)
 
 
 def detect_ms(detector, images) -> float:
@@ -164,7 +142,7 @@ def main() -> None:
     models = dict(item.split("=", 1) for item in args.models)
     rows, runners = [], []
     for name, checkpoint in models.items():
-        files = exported(Path(checkpoint))
+        files = exported(Path(checkpoint), ("fp32", "int8"))
         card = read_card(files["int8"])
         metrics = evaluate(files["int8"], args.data)
         keras_model, _ = load_model(checkpoint)

@@ -80,7 +80,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     history = RunHistory(run)
 
     for epoch in range(progress.epoch, t.epochs):
-        frozen = epoch < t.freeze_backbone_epochs and cfg.model.weights != "none"
+        frozen = backbone_frozen(cfg, epoch)
         row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}", quiet)
         if evaluator is not None and ((epoch + 1) % t.eval_every == 0 or epoch + 1 == t.epochs):
             with ema.averaged():
@@ -110,6 +110,12 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                "best": public_metrics(progress.best_metrics)}
     (run / run.RESULTS).write_text(json.dumps(summary, indent=2))
     return FitResult(run.path, progress.best_metrics, history.rows, progress.best_epoch)
+
+
+def backbone_frozen(cfg: Config, epoch: int) -> bool:
+    """Whether epoch `epoch` (from 0) trains the head alone: the first train.freeze_backbone_epochs
+    of a pretrained backbone (one trained from scratch is never frozen)."""
+    return epoch < cfg.train.freeze_backbone_epochs and cfg.model.weights != "none"
 
 
 def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:

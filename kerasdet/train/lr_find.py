@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 
 from ..config import Config
 from ..data.dataset import load_dataset
-from .fit import training_batches, training_loader
+from .fit import backbone_frozen, training_batches, training_loader
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
 from .trainer import Trainer
@@ -73,7 +73,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     trainer = Trainer(cfg, len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
         peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0)  # backbone_lr_factor 0
     batches = training_batches(trainer, loader)
-    frozen = cfg.train.freeze_backbone_epochs > 0 and cfg.model.weights != "none"
+    frozen = backbone_frozen(cfg, epoch=0)  # as training starts
     rates, losses = [], []
     bar = tqdm(range(steps), desc="lr-find" + (" (backbone frozen)" if frozen else ""), disable=quiet)
     for step in bar:
