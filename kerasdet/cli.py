@@ -41,8 +41,12 @@ def _cmd_stats(args) -> None:
 
 
 def _cmd_split(args) -> None:
-    from .data.split import split_dataset
+    from .data.split import kfold_dataset, split_dataset
     out = args.out or Path("splits") / Path(args.data).resolve().name
+    if args.folds:
+        for i, fold in enumerate(kfold_dataset(args.data, out, args.folds, args.group, args.seed), 1):
+            print(f"fold{i}: train {len(fold['train'])} images, val {len(fold['val'])} -> {Path(out) / f'fold{i}'}")
+        return
     splits = split_dataset(args.data, out, args.val, args.test, args.group, args.seed)
     for name, paths in splits.items():
         if paths:
@@ -273,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", type=float, default=0.15)
     p.add_argument("--group", help="regex whose first group names images that must stay together")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--folds", type=int, help="k-fold instead: OUT/fold<i>/train.txt and val.txt, each image in "
+                                              "one val.txt (--val and --test are then unused)")
     p.add_argument("--out", help="folder for the lists (default splits/<data folder name>)")
     p.set_defaults(func=_cmd_split)
 

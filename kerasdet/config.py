@@ -78,6 +78,8 @@ class AugmentConfig:
     translate: float = 0.1
     crop: float = 0.3  # probability of a random crop that keeps every box
     min_visibility: float = 0.3  # boxes cut below this visible fraction are dropped with their labels
+    mosaic: float = 0.0  # probability of a 2x2 mosaic of this image and three others (more objects, scales, contexts)
+    close_mosaic: int = 0  # the last this many epochs train without mosaic, on pictures like the ones it will see
 
 
 @dataclass
@@ -116,12 +118,13 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     "train.learning_rate": (0.0, None, True),
     "train.warmup_epochs": (0, None, False),
     "train.freeze_backbone_epochs": (0, None, False),
+    "augment.close_mosaic": (0, None, False),
     "train.backbone_lr_factor": (0.0, None, False),
     "train.backbone_trainable_fraction": _UNIT,
     "train.weight_decay": (0.0, None, False),
     "train.clipnorm": (0.0, None, True),
     "data.max_left_out": _UNIT,
-    **{f"augment.{k}": _UNIT for k in ("gray", "hflip", "color_jitter", "affine", "crop", "min_visibility",
+    **{f"augment.{k}": _UNIT for k in ("gray", "hflip", "color_jitter", "affine", "crop", "min_visibility", "mosaic",
                                        "brightness", "contrast", "saturation", "translate")},
     "augment.hue": (0.0, 0.5, False),
 }

@@ -11,10 +11,20 @@ from ..config import AugmentConfig  # noqa: E402
 from ..core.letterbox import PAD_VALUE  # noqa: E402
 
 
-def build_augmentation(cfg: AugmentConfig, seed: int | None = None) -> A.Compose:
+MOSAIC_KEY = "mosaic_metadata"  # the call's list of other samples: dicts of image, bboxes, labels
+
+
+def build_augmentation(cfg: AugmentConfig, seed: int | None = None, mosaic_size: int = 0) -> A.Compose:
     """Boxes in pascal_voc pixels travel with the image; cut boxes below `min_visibility` are
-    dropped together with their labels (label_fields keeps the two aligned)."""
+    dropped together with their labels (label_fields keeps the two aligned). With `mosaic_size`, each
+    call first tiles the image with three others from MOSAIC_KEY on a 2x2 grid of mosaic_size cells and
+    keeps a mosaic_size square around a random centre (YOLOv4's mosaic); the caller decides how often
+    (`augment.mosaic`), since the others must be decoded first."""
+    mosaic = (A.Mosaic(grid_yx=(2, 2), target_size=(mosaic_size, mosaic_size), cell_shape=(mosaic_size, mosaic_size),
+                       fit_mode="contain", fill=PAD_VALUE, metadata_key=MOSAIC_KEY, p=1.0)
+              if mosaic_size else A.NoOp(p=0))
     transforms = [
+        mosaic,
         A.BBoxSafeRandomCrop(erosion_rate=0.0, p=cfg.crop),
         A.Affine(scale=tuple(cfg.scale), translate_percent=(-cfg.translate, cfg.translate),
                  border_mode=0, fill=PAD_VALUE, p=cfg.affine),

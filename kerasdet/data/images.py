@@ -13,6 +13,8 @@ OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))  
 _EXIF_ORIENTATION = 0x0112
 _ORIENTATIONS_THAT_SWAP_AXES = (5, 6, 7, 8)
 _TAIL_BYTES = 1024
+_JPEG_MAGIC = b"\xff\xd8\xff"
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def image_header(path: str | Path) -> tuple[int, int, int]:
@@ -43,21 +45,35 @@ def incomplete_reason(path: str | Path) -> str | None:
 
     Decoders fill the missing part with grey and only print a warning naming no file, so the file's
     end marker is checked instead: a JPEG ends with EOI (FF D9, which cannot occur inside its coded
-    data), a PNG with its IEND chunk. Other formats are not checked.
+    data), a PNG with its IEND chunk. The format comes from the file's first bytes, not its name
+    (PNGs saved as .jpg are common in downloaded sets), and zero bytes after the end marker (padding
+    some tools write) are skipped. Other formats are not checked.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".jpg", ".jpeg", ".png"):
-        return None
     with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - _TAIL_BYTES))
-        tail = f.read()
-    if suffix == ".png" and b"IEND" not in tail:
+        head = f.read(len(_PNG_MAGIC))
+        kind = "JPEG" if head.startswith(_JPEG_MAGIC) else "PNG" if head == _PNG_MAGIC else None
+        if kind is None:
+            return None
+        tail = _tail_before_zero_padding(f)
+    if kind == "PNG" and b"IEND" not in tail:
         return "the PNG is cut short (no IEND chunk at its end): copy it again"
-    if suffix != ".png" and b"\xff\xd9" not in tail:
+    if kind == "JPEG" and b"\xff\xd9" not in tail:
         return "the JPEG is cut short (no end-of-image marker): copy it again"
     return None
+
+
+def _tail_before_zero_padding(f) -> bytes:
+    """The last _TAIL_BYTES of an open file, trailing zero bytes left out."""
+    end = f.seek(0, os.SEEK_END)
+    while end > 0:  # back over the zero padding, a block at a time
+        start = max(0, end - _TAIL_BYTES)
+        f.seek(start)
+        content_end = start + len(f.read(end - start).rstrip(b"\0"))
+        if content_end > start:
+            f.seek(max(0, content_end - _TAIL_BYTES))
+            return f.read(content_end - f.tell())
+        end = start
+    return b""
 
 
 def oriented_size(width: int, height: int, orientation: int) -> tuple[int, int]:

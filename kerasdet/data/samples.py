@@ -4,12 +4,14 @@ Pure NumPy/OpenCV, so previews and tools use it without TensorFlow.
 """
 from __future__ import annotations
 
+import random
+
 import numpy as np
 
 from ..config import AugmentConfig
 from ..core.letterbox import letterbox
 from ..core.records import ImageRecord
-from .augment import build_augmentation
+from .augment import MOSAIC_KEY, build_augmentation
 from .cache import ImageCache
 from .dataset import DetectionDataset
 from .images import read_rgb
@@ -31,6 +33,10 @@ class SampleLoader:
         self.input_size = input_size
         self.max_boxes = max_boxes
         self.transform = build_augmentation(augment, seed) if augment is not None else None
+        self.mosaic = augment.mosaic if augment is not None and len(self.records) > 1 else 0.0
+        self.mosaic_transform = build_augmentation(augment, seed, mosaic_size=input_size) if self.mosaic else None
+        self.mosaic_enabled = True  # fit turns it off for the last augment.close_mosaic epochs
+        self._rng = random.Random(seed)  # which samples are mosaics, and of which others
         self.cache = cache
 
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
@@ -42,14 +48,29 @@ class SampleLoader:
     def __len__(self) -> int:
         return len(self.records)
 
-    def __call__(self, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        index = int(index)
+    def decoded(self, index: int) -> dict:
+        """The picture as decoded (maybe shrunk: DECODE_HEADROOM) with its boxes in its pixels."""
         record = self.records[index]
-        image, labels = self.image(record, index), record.labels
+        image = self.image(record, index)
         boxes = record.boxes * np.array([image.shape[1] / record.width, image.shape[0] / record.height] * 2,
                                         np.float32)
+        return {"image": image, "bboxes": boxes, "labels": record.labels}
+
+    def _mosaic_partners(self, index: int) -> list[dict] | None:
+        """Three other samples to tile with this one, `augment.mosaic` of the time (else None)."""
+        if not (self.mosaic_enabled and self.mosaic_transform is not None and self._rng.random() < self.mosaic):
+            return None
+        others = self._rng.sample(range(len(self.records) - 1), min(3, len(self.records) - 1))
+        return [self.decoded(i + (i >= index)) for i in others]  # every index but this one
+
+    def __call__(self, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        index = int(index)
+        sample = self.decoded(index)
+        image, boxes, labels = sample["image"], sample["bboxes"], sample["labels"]
         if self.transform is not None:
-            out = self.transform(image=image, bboxes=boxes, labels=labels)
+            partners = self._mosaic_partners(index)
+            out = (self.transform(**sample) if partners is None else
+                   self.mosaic_transform(**sample, **{MOSAIC_KEY: partners}))
             image = out["image"]
             boxes = np.asarray(out["bboxes"], np.float32).reshape(-1, 4)
             labels = np.asarray(out["labels"], np.int32)
@@ -65,12 +86,14 @@ class SampleLoader:
         return padded_boxes, padded_classes
 
 
-def box_slots(dataset: DetectionDataset, max_boxes: int) -> int:
-    """Boxes per training sample: data.max_boxes, or more when an image holds more, so that no
-    box is dropped (the loss only looks at the slots a batch uses, so spare slots cost nothing)."""
-    crowded = max(dataset.records, key=lambda r: len(r.boxes), default=None)
-    most = len(crowded.boxes) if crowded is not None else 0
+def box_slots(dataset: DetectionDataset, max_boxes: int, images_per_sample: int = 1) -> int:
+    """Boxes per training sample: data.max_boxes, or more when a sample can hold more (an image, or a
+    mosaic of `images_per_sample`), so that no box is dropped (the loss only looks at the slots a
+    batch uses, so spare slots cost nothing)."""
+    crowded = sorted(dataset.records, key=lambda r: len(r.boxes), reverse=True)[:images_per_sample]
+    most = sum(len(r.boxes) for r in crowded)
     if most > max_boxes:
-        print(f"data.max_boxes is {max_boxes} but {crowded.xml_path} has {most} boxes: "
+        where = crowded[0].xml_path if images_per_sample == 1 else f"a mosaic of {images_per_sample} images"
+        print(f"data.max_boxes is {max_boxes} but {where} has {most} boxes: "
               f"padding to {most} so that none is dropped")
     return max(most, max_boxes)

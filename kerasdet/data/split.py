@@ -29,6 +29,33 @@ def split_dataset(source: str | Path, out: str | Path, val: float = 0.15, test: 
     """
     if not 0 <= val < 1 or not 0 <= test < 1 or val + test >= 1:
         raise ValueError(f"--val {val} and --test {test} must be fractions that sum to less than 1")
+    targets = {"train": 1 - val - test, "val": val, "test": test}
+    splits = _assign(_groups(source, group, seed), targets)
+    for name, paths in splits.items():
+        if targets[name] > 0:
+            _write_list(Path(out) / f"{name}.txt", paths)
+    return splits
+
+
+def kfold_dataset(source: str | Path, out: str | Path, folds: int, group: str | None = None,
+                  seed: int = 0) -> list[dict[str, list[str]]]:
+    """k-fold cross-validation lists: OUT/fold<i>/train.txt and val.txt for i = 1..folds, each image in
+    exactly one val.txt (groups kept whole as in split_dataset). For small datasets, where one
+    validation split of 30 photos is too noisy to compare recipes on."""
+    if folds < 2:
+        raise ValueError(f"--folds {folds}: k-fold needs at least 2 folds")
+    parts = _assign(_groups(source, group, seed), {f"part{i}": 1 / folds for i in range(folds)})
+    result = []
+    for i in range(folds):
+        fold = {"train": [p for j in range(folds) if j != i for p in parts[f"part{j}"]], "val": parts[f"part{i}"]}
+        for name, paths in fold.items():
+            _write_list(Path(out) / f"fold{i + 1}" / f"{name}.txt", paths)
+        result.append(fold)
+    return result
+
+
+def _groups(source: str | Path, group: str | None, seed: int) -> list[list[str]]:
+    """The images of `source` in groups that stay together, shuffled by `seed`, largest first."""
     pattern = re.compile(group) if group else None
     if pattern is not None and pattern.groups < 1:
         raise ValueError(f"--group {group!r} needs a capturing group, for example '^(.+)_pic'")
@@ -42,17 +69,20 @@ def split_dataset(source: str | Path, out: str | Path, val: float = 0.15, test: 
     keys = list(groups)
     rng.shuffle(keys)
     keys.sort(key=lambda k: -len(groups[k]))  # stable sort: shuffled order among equal sizes
-    targets = {"train": 1 - val - test, "val": val, "test": test}
+    return [groups[k] for k in keys]
+
+
+def _assign(groups: list[list[str]], targets: dict[str, float]) -> dict[str, list[str]]:
+    """Each group, in order, to the split furthest below its target share of the images."""
     splits: dict[str, list[str]] = {name: [] for name in targets}
-    total = len(ds.records)
-    for key in keys:
+    total = sum(len(g) for g in groups)
+    for paths in groups:
         deficit = {name: targets[name] * total - len(splits[name]) for name in targets if targets[name] > 0}
-        splits[max(deficit, key=deficit.get)].extend(groups[key])
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, paths in splits.items():
-        if targets[name] == 0:
-            continue
-        lines = [os.path.relpath(p, out) for p in sorted(paths)]
-        (out / f"{name}.txt").write_text("".join(line + "\n" for line in lines))
+        splits[max(deficit, key=deficit.get)].extend(paths)
     return splits
+
+
+def _write_list(path: Path, paths: list[str]) -> None:
+    """Image paths relative to the list's folder, sorted, one a line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(os.path.relpath(p, path.parent) + "\n" for p in sorted(paths)))

@@ -81,14 +81,16 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
 
     for epoch in range(progress.epoch, t.epochs):
         frozen = backbone_frozen(cfg, epoch)
+        loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
         row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}", quiet)
         if evaluator is not None and ((epoch + 1) % t.eval_every == 0 or epoch + 1 == t.epochs):
+            began = time.perf_counter()
             with ema.averaged():
                 metrics = evaluator(predictor)
                 improved = progress.record(metrics, t.best_metric, epoch + 1)
                 if improved:
                     run.save_model(trainer.model, card, run.BEST)
-            row.update(map50=metrics["map50"], map=metrics["map"])
+            row.update(map50=metrics["map50"], map=metrics["map"], val_seconds=time.perf_counter() - began)
             if not quiet:
                 print(f"  val mAP@0.5 {metrics['map50']:.4f}  mAP@[.5:.95] {metrics['map']:.4f}" + (
                     "  (best, saved)" if improved else
@@ -120,7 +122,8 @@ def backbone_frozen(cfg: Config, epoch: int) -> bool:
 
 def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:
     """Augmented training samples at the model's input size (cached as data.cache says)."""
-    return SampleLoader(train_ds, cfg.model.input_size, box_slots(train_ds, cfg.data.max_boxes), cfg.augment,
+    slots = box_slots(train_ds, cfg.data.max_boxes, images_per_sample=4 if cfg.augment.mosaic else 1)
+    return SampleLoader(train_ds, cfg.model.input_size, slots, cfg.augment,
                         cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=cfg.train.seed)
 
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from .run_folder import RunFolder
 
-NOT_PLOTTED = ("epoch", "seconds")
+NOT_PLOTTED = ("epoch", "seconds", "val_seconds")
 
 
 class RunHistory:

@@ -33,6 +33,11 @@ def iou(a, b):
     return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
 
 
+def inside(inner, outer, tolerance=2.0):
+    return (inner[0] >= outer[0] - tolerance and inner[1] >= outer[1] - tolerance and
+            inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
+
+
 def test_augmented_boxes_still_cover_the_shapes(tmp_path):
     ds = shapes_dataset(tmp_path)
     loader = SampleLoader(ds, input_size=128, max_boxes=4, augment=STRONG, seed=3)
@@ -56,3 +61,26 @@ def test_no_augmentation_is_exact(tmp_path):
     ds = shapes_dataset(tmp_path, n=2)
     image, boxes, _ = SampleLoader(ds, input_size=160, max_boxes=2)(0)
     np.testing.assert_allclose(boxes[0], ds.records[0].boxes[0])
+
+
+def test_mosaic_boxes_cover_every_shape_of_the_four_pictures(tmp_path):
+    ds = shapes_dataset(tmp_path)
+    mosaic = AugmentConfig(gray=0.0, hflip=0.5, color_jitter=0.0, affine=0.0, crop=0.0, mosaic=1.0)
+    loader = SampleLoader(ds, input_size=128, max_boxes=4, augment=mosaic, seed=1)
+    several = 0
+    for trial in range(30):
+        image, boxes, classes = loader(trial % len(ds))
+        n = int((classes >= 0).sum())
+        assert (boxes[n:] == -1).all() and (classes[n:] == -1).all()
+        count, _, stats, _ = cv2.connectedComponentsWithStats((image.min(axis=2) > 170).astype(np.uint8))
+        shapes = [(x, y, x + w, y + h) for x, y, w, h, area in stats[1:] if area >= 40]  # 0: background
+        for shape in shapes:  # every shape left in the picture lies in a box (a cut disc is narrower than its box)
+            assert any(inside(shape, box) for box in boxes[:n]), (trial, shape, boxes[:n])
+        whole = [s for s in shapes if 0 < s[0] and s[2] < 128 and 0 < s[1] and s[3] < 128]
+        for shape in whole:  # and one not cut by the picture's edge has its own box
+            assert max(iou(box, shape) for box in boxes[:n]) > 0.75, (trial, shape, boxes[:n])
+        assert n <= len(shapes) + 1  # and no box without its shape (one may be cut to a sliver)
+        several += len(shapes) > 1
+    assert several > 15  # the pictures are tiled: most samples show shapes from several of them
+    loader.mosaic_enabled = False  # augment.close_mosaic: one picture again
+    assert all(int((loader(i)[2] >= 0).sum()) <= 1 for i in range(len(ds)))

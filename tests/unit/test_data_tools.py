@@ -52,6 +52,24 @@ def test_split_without_group_is_close_to_fractions_and_seeded(tmp_path):
     assert a == b and a["val"] != c["val"]
 
 
+def test_kfold_lists_each_image_in_one_val_and_keeps_groups(tmp_path, capsys):
+    data = tmp_path / "data"
+    grouped_folder(data)
+    assert main(["split", str(data), "--folds", "3", "--group", r"^(.*)_pic\d+", "--out", str(tmp_path / "cv")]) == 0
+    assert [line.split(":")[0] for line in capsys.readouterr().out.splitlines()] == ["fold1", "fold2", "fold3"]
+    everything = sorted(r.image_path for r in load_dataset(data).records)
+    vals = []
+    for i in (1, 2, 3):
+        train, val = (sorted(r.image_path for r in load_dataset(tmp_path / "cv" / f"fold{i}" / f"{name}.txt").records)
+                      for name in ("train", "val"))
+        assert sorted(train + val) == everything and not set(train) & set(val)
+        sessions = {group_key(p, re.compile(r"^(.*)_pic\d+")) for p in val}
+        assert not any(group_key(p, re.compile(r"^(.*)_pic\d+")) in sessions for p in train)  # groups stay whole
+        vals += val
+    assert sorted(vals) == everything  # each image validated once
+    assert main(["split", str(data), "--folds", "1"]) == 2
+
+
 def test_split_rejects_bad_arguments(tmp_path):
     write_pair(tmp_path, "x", [])
     with pytest.raises(ValueError, match="capturing group"):
