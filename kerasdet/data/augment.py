@@ -12,15 +12,17 @@ from ..core.letterbox import PAD_VALUE  # noqa: E402
 
 
 MOSAIC_KEY = "mosaic_metadata"  # the call's list of other samples: dicts of image, bboxes, labels
+MOSAIC_GRID = (2, 2)
+MOSAIC_IMAGES = MOSAIC_GRID[0] * MOSAIC_GRID[1]
 
 
 def build_augmentation(cfg: AugmentConfig, seed: int | None = None, mosaic_size: int = 0) -> A.Compose:
     """Boxes in pascal_voc pixels travel with the image; cut boxes below `min_visibility` are
     dropped together with their labels (label_fields keeps the two aligned). With `mosaic_size`, each
-    call first tiles the image with three others from MOSAIC_KEY on a 2x2 grid of mosaic_size cells and
+    call first tiles the image with three others from MOSAIC_KEY on a MOSAIC_GRID of mosaic_size cells and
     keeps a mosaic_size square around a random centre (YOLOv4's mosaic); the caller decides how often
     (`augment.mosaic`), since the others must be decoded first."""
-    mosaic = (A.Mosaic(grid_yx=(2, 2), target_size=(mosaic_size, mosaic_size), cell_shape=(mosaic_size, mosaic_size),
+    mosaic = (A.Mosaic(grid_yx=MOSAIC_GRID, target_size=(mosaic_size, mosaic_size), cell_shape=(mosaic_size, mosaic_size),
                        fit_mode="contain", fill=PAD_VALUE, metadata_key=MOSAIC_KEY, p=1.0)
               if mosaic_size else A.NoOp(p=0))
     transforms = [

@@ -8,13 +8,14 @@ import numpy as np
 from ..config import Config
 from ..core.draw import draw_boxes, save_rgb, tile
 from .dataset import load_dataset
-from .samples import SampleLoader
+from .samples import SampleLoader, box_slots
 
 
 def preview_augmentations(cfg: Config, out: str | Path, n: int = 16, columns: int = 4,
                           seed: int = 0) -> Path:
     ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
-    loader = SampleLoader(ds, cfg.model.input_size, cfg.data.max_boxes, cfg.augment, seed=seed)
+    loader = SampleLoader(ds, cfg.model.input_size, box_slots(ds, cfg.data.max_boxes, cfg.augment), cfg.augment,
+                          seed=seed)
     rng = np.random.default_rng(seed)
     pictures = []
     for index in rng.choice(len(loader), size=n, replace=len(loader) < n):

@@ -11,7 +11,7 @@ import numpy as np
 from ..config import AugmentConfig
 from ..core.letterbox import letterbox
 from ..core.records import ImageRecord
-from .augment import MOSAIC_KEY, build_augmentation
+from .augment import MOSAIC_IMAGES, MOSAIC_KEY, build_augmentation
 from .cache import ImageCache
 from .dataset import DetectionDataset
 from .images import read_rgb
@@ -60,7 +60,7 @@ class SampleLoader:
         """Three other samples to tile with this one, `augment.mosaic` of the time (else None)."""
         if not (self.mosaic_enabled and self.mosaic_transform is not None and self._rng.random() < self.mosaic):
             return None
-        others = self._rng.sample(range(len(self.records) - 1), min(3, len(self.records) - 1))
+        others = self._rng.sample(range(len(self.records) - 1), min(MOSAIC_IMAGES - 1, len(self.records) - 1))
         return [self.decoded(i + (i >= index)) for i in others]  # every index but this one
 
     def __call__(self, index) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,10 +86,11 @@ class SampleLoader:
         return padded_boxes, padded_classes
 
 
-def box_slots(dataset: DetectionDataset, max_boxes: int, images_per_sample: int = 1) -> int:
+def box_slots(dataset: DetectionDataset, max_boxes: int, augment: AugmentConfig | None = None) -> int:
     """Boxes per training sample: data.max_boxes, or more when a sample can hold more (an image, or a
-    mosaic of `images_per_sample`), so that no box is dropped (the loss only looks at the slots a
-    batch uses, so spare slots cost nothing)."""
+    mosaic of several), so that no box is dropped (the loss only looks at the slots a batch uses, so
+    spare slots cost nothing)."""
+    images_per_sample = MOSAIC_IMAGES if augment is not None and augment.mosaic else 1
     crowded = sorted(dataset.records, key=lambda r: len(r.boxes), reverse=True)[:images_per_sample]
     most = sum(len(r.boxes) for r in crowded)
     if most > max_boxes:

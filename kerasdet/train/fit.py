@@ -122,7 +122,7 @@ def backbone_frozen(cfg: Config, epoch: int) -> bool:
 
 def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:
     """Augmented training samples at the model's input size (cached as data.cache says)."""
-    slots = box_slots(train_ds, cfg.data.max_boxes, images_per_sample=4 if cfg.augment.mosaic else 1)
+    slots = box_slots(train_ds, cfg.data.max_boxes, cfg.augment)
     return SampleLoader(train_ds, cfg.model.input_size, slots, cfg.augment,
                         cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=cfg.train.seed)
 

@@ -25,6 +25,8 @@ def test_no_box_is_dropped_when_an_image_holds_more_than_max_boxes(tmp_path, cap
     assert box_slots(dataset, 32) == 32
     assert box_slots(dataset, 3) == 5
     assert "crowded.xml has 5 boxes" in capsys.readouterr().out
+    from kerasdet.config import AugmentConfig
+    assert box_slots(dataset, 3, AugmentConfig(mosaic=0.5)) == 6  # a mosaic can hold both pictures' boxes
 
 
 def test_a_folder_holding_a_run_is_not_overwritten(tmp_path, demo_data, capsys):
