@@ -18,13 +18,14 @@ MOSAIC_IMAGES = MOSAIC_GRID[0] * MOSAIC_GRID[1]
 
 def build_augmentation(cfg: AugmentConfig, seed: int | None = None, mosaic_size: int = 0) -> A.Compose:
     """Boxes in pascal_voc pixels travel with the image; cut boxes below `min_visibility` are
-    dropped together with their labels (label_fields keeps the two aligned). With `mosaic_size`, each
-    call first tiles the image with three others from MOSAIC_KEY on a MOSAIC_GRID of mosaic_size cells and
-    keeps a mosaic_size square around a random centre (YOLOv4's mosaic); the caller decides how often
-    (`augment.mosaic`), since the others must be decoded first."""
-    mosaic = (A.Mosaic(grid_yx=MOSAIC_GRID, target_size=(mosaic_size, mosaic_size), cell_shape=(mosaic_size, mosaic_size),
-                       fit_mode="contain", fill=PAD_VALUE, metadata_key=MOSAIC_KEY, p=1.0)
-              if mosaic_size else A.NoOp(p=0))
+    dropped together with their labels (label_fields keeps the two aligned). With `mosaic_size`,
+    each call first tiles the image with three others from MOSAIC_KEY on a MOSAIC_GRID of
+    mosaic_size cells, each picture letterboxed whole into its cell, and keeps a mosaic_size square
+    around a random centre (YOLOv4's mosaic); the caller decides how often (`augment.mosaic`), since
+    the others must be decoded first."""
+    square = (mosaic_size, mosaic_size)
+    mosaic = (A.Mosaic(grid_yx=MOSAIC_GRID, target_size=square, cell_shape=square, fit_mode="contain",
+                       fill=PAD_VALUE, metadata_key=MOSAIC_KEY, p=1.0) if mosaic_size else A.NoOp(p=0))
     transforms = [
         mosaic,
         A.BBoxSafeRandomCrop(erosion_rate=0.0, p=cfg.crop),
