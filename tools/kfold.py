@@ -1,7 +1,7 @@
 """k-fold cross-validation of a training recipe on one LabelImg dataset: mean and spread of mAP.
 
     python tools/kfold.py CONFIG DATA --classes a,b --folds 3 --name RECIPE [--set KEY=VALUE ...]
-                          [--seed 0] [--out runs/kfold]
+                          [--seed 0] [--fold I] [--out runs/kfold]
 
 Small datasets (100-300 photos) give validation splits of 30 photos, too few to tell two recipes
 apart: here every photo is scored once, by the model of the fold that did not train on it. The
@@ -63,6 +63,8 @@ def main() -> None:
     parser.add_argument("--name", required=True, help="the recipe's name: its results go to OUT/<dataset>/<name>")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
     parser.add_argument("--seed", type=int, default=0, help="which folds (the same seed, the same folds)")
+    parser.add_argument("--fold", type=int, help="train only this fold (1..folds), e.g. to alternate two recipes "
+                                                 "fold by fold; the summary covers the folds finished so far")
     parser.add_argument("--out", default="runs/kfold")
     args = parser.parse_args()
 
@@ -73,17 +75,20 @@ def main() -> None:
     study = Path(args.out) / dataset / args.name
     rows = []
     for i in range(1, args.folds + 1):
+        finished = (study / f"fold{i}" / "fold_result.json").exists()
+        if args.fold not in (None, i) and not finished:
+            continue
         row = run_fold(args.config, overrides, lists / f"fold{i}", study / f"fold{i}")
         rows.append(row)
         print(f"{dataset} {args.name} fold {i}/{args.folds}: best mAP@0.5 {row['best']['map50']:.3f} "
               f"mAP@[.5:.95] {row['best']['map']:.3f} (epoch {row['best_epoch']}), last {row['last']['map50']:.3f} / "
               f"{row['last']['map']:.3f}, {row['minutes']:.1f} min", flush=True)
     summary = {"config": args.config, "set": args.set, "data": args.data, "folds": args.folds, "seed": args.seed,
-               "per_fold": rows, **summarise(rows)}
+               "folds_finished": len(rows), "per_fold": rows, **summarise(rows)}
     (study / "summary.json").write_text(json.dumps(summary, indent=1))
     for which in ("best", "last"):
         s = summary[which]
-        print(f"{dataset} {args.name} {which}: mAP@0.5 {s['map50']['mean']:.3f} +- {s['map50']['std']:.3f}, "
+        print(f"{dataset} {args.name} {which} ({len(rows)} of {args.folds} folds): mAP@0.5 {s['map50']['mean']:.3f} +- {s['map50']['std']:.3f}, "
               f"mAP@[.5:.95] {s['map']['mean']:.3f} +- {s['map']['std']:.3f}")
 
 
