@@ -29,11 +29,12 @@ from kerasdet.data.split import kfold_dataset  # noqa: E402
 from kerasdet.train import fit  # noqa: E402
 
 METRICS = ("map50", "map")
+FOLD_RESULT = "fold_result.json"  # in each fold's run folder, once the fold has finished
 
 
 def run_fold(config: str, overrides: list[str], lists: Path, run_dir: Path) -> dict:
     """Train one fold (or read its finished result): best and last validation mAP, minutes."""
-    result_file = run_dir / "fold_result.json"
+    result_file = run_dir / FOLD_RESULT
     if result_file.exists():
         return json.loads(result_file.read_text())
     cfg = load_config(config, overrides + [f"data.train={(lists / 'train.txt').resolve()}",
@@ -75,7 +76,7 @@ def main() -> None:
     study = Path(args.out) / dataset / args.name
     rows = []
     for i in range(1, args.folds + 1):
-        finished = (study / f"fold{i}" / "fold_result.json").exists()
+        finished = (study / f"fold{i}" / FOLD_RESULT).exists()
         if args.fold not in (None, i) and not finished:
             continue
         row = run_fold(args.config, overrides, lists / f"fold{i}", study / f"fold{i}")

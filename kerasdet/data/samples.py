@@ -58,7 +58,7 @@ class SampleLoader:
 
     def _mosaic_partners(self, index: int) -> list[dict] | None:
         """Three other samples to tile with this one, `augment.mosaic` of the time (else None)."""
-        if not (self.mosaic_enabled and self.mosaic_transform is not None and self._rng.random() < self.mosaic):
+        if not (self.mosaic_enabled and self.mosaic and self._rng.random() < self.mosaic):
             return None
         others = self._rng.sample(range(len(self.records) - 1), min(MOSAIC_IMAGES - 1, len(self.records) - 1))
         return [self.decoded(i + (i >= index)) for i in others]  # every index but this one
