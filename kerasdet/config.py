@@ -59,6 +59,7 @@ class TrainConfig:
     best_metric: str = "map"  # map (mAP@[.5:.95]) | map50: what best.keras and early stopping follow
     ema: bool = True
     eval_every: int = 1
+    eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
     seed: int = 0
     distribute: str = "auto"  # auto | none | mirrored | multi_worker (train/distribute.py; README: more than one GPU)
     out: str = "runs"  # run folders go to OUT/<config name><n>, relative to the working directory
@@ -111,7 +112,7 @@ _UNIT = (0.0, 1.0, False)  # a probability or a fraction
 _POSITIVE = (0, None, True)
 _RANGES = {  # key: (low, high or None, low excluded): values outside cannot work
     **{key: _POSITIVE for key in ("model.input_size", "train.batch_size", "data.max_boxes", "train.epochs",
-                                  "train.eval_every", "train.patience")},
+                                  "train.eval_every", "train.eval_from", "train.patience")},
     "model.alpha": (0.0, None, True),
     "model.neck_width": (0, None, False),
     "data.cache_gb": (0.0, None, False),

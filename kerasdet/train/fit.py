@@ -83,7 +83,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
         frozen = backbone_frozen(cfg, epoch)
         loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
         row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}", quiet)
-        if evaluator is not None and ((epoch + 1) % t.eval_every == 0 or epoch + 1 == t.epochs):
+        if evaluator is not None and validated(cfg, epoch):
             began = time.perf_counter()
             with ema.averaged():
                 metrics = evaluator(predictor)
@@ -118,6 +118,13 @@ def backbone_frozen(cfg: Config, epoch: int) -> bool:
     """Whether epoch `epoch` (from 0) trains the head alone: the first train.freeze_backbone_epochs
     of a pretrained backbone (one trained from scratch is never frozen)."""
     return epoch < cfg.train.freeze_backbone_epochs and cfg.model.weights != "none"
+
+
+def validated(cfg: Config, epoch: int) -> bool:
+    """Whether epoch `epoch` (from 0) ends with a validation: every train.eval_every epochs from
+    train.eval_from on, and always the last."""
+    t, number = cfg.train, epoch + 1
+    return number == t.epochs or (number >= t.eval_from and number % t.eval_every == 0)
 
 
 def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:

@@ -100,3 +100,16 @@ def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, sm
         run.save_model(untrained.trainer.model, untrained.card, run.BEST)
     assert best.read_bytes() == before and not list(run.path.glob("*.tmp.*"))
     load_model(best)
+
+
+def test_validation_epochs_follow_eval_from_and_eval_every_and_the_last_always_counts():
+    from kerasdet.config import load_config
+    from kerasdet.train.fit import validated
+
+    def epochs(*overrides):
+        cfg = load_config(None, ["train.epochs=10", *overrides], check_paths=False)
+        return [e + 1 for e in range(10) if validated(cfg, e)]
+
+    assert epochs() == list(range(1, 11))
+    assert epochs("train.eval_from=6") == [6, 7, 8, 9, 10]
+    assert epochs("train.eval_from=5", "train.eval_every=3") == [6, 9, 10]
