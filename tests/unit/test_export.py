@@ -152,3 +152,30 @@ def test_inspect_shows_the_card_io_and_metadata_and_old_files_are_told_to_reexpo
     with pytest.raises(ValueError, match=r"old\.tflite: outputs .* are not a kerasdet detector's .* Export it again"):
         TFLiteDetector(unnamed)
     assert "TFLite Model Metadata: none" in describe(unnamed)
+
+
+def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_data):
+    """tools/profile_tflite.py times each op of an export alone: every cut holds that op only, runs,
+    and each op is attributed to the part of the detector it came from. (One architecture, one op of
+    each kind: the cutting knows nothing of either.)"""
+    import sys
+
+    if untrained.card.arch != "yolov8":
+        pytest.skip("the profiler's cuts do not depend on the architecture")
+
+    from conftest import TOOLS, load_tool
+    from kerasdet.tflite.convert import convert
+    from kerasdet.tflite.flatbuffer import op_names
+    sys.path.insert(0, str(TOOLS))  # the tool imports tools/timing.py
+    tool = load_tool("profile_tflite")
+    model, card = load_model(untrained.path)
+    flatbuffer = convert(model, card, "int8", demo_data, 8)
+    rows = tool.ops(flatbuffer, model.name)
+    assert [r["op"] for r in rows] == op_names(flatbuffer)
+    assert {r["part"] for r in rows} == {"backbone", "neck", "head", "tail"}
+    assert rows[-1]["part"] == "tail" and any(r["op"] == "NON_MAX_SUPPRESSION_V4" for r in rows)
+    assert {r["type"] for r in rows if r["part"] == "backbone"} == {"INT8"}
+    for row in {(r["op"], r["type"]): r for r in rows}.values():
+        alone = tool.one_op(flatbuffer, row["index"])
+        assert op_names(alone) == [row["op"]]
+        tool.timer(alone, threads=1)()  # raises if the op cannot run on its own
