@@ -26,8 +26,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from timing import median_ms  # noqa: E402  (tools/timing.py)
 
-PARTS = ("backbone", "neck", "head", "tail")
-
 
 def part_of(tensor_name: str, model_name: str) -> str:
     """Which part of the detector produced a tensor, from the name the converter kept."""
@@ -55,7 +53,7 @@ def ops(data: bytes, model_name: str) -> list[dict]:
 
 def one_op(data: bytes, k: int) -> bytes:
     """A file holding op `k` alone: its non-constant inputs are the file's inputs, its outputs the outputs."""
-    from kerasdet.tflite.flatbuffer import _pack, read_model
+    from kerasdet.tflite.flatbuffer import read_model, write_model
     model = read_model(data)
     subgraph = model.subgraphs[0]
     op = subgraph.operators[k]
@@ -64,7 +62,7 @@ def one_op(data: bytes, k: int) -> bytes:
     subgraph.inputs = np.array(list(dict.fromkeys(i for i in op.inputs if i >= 0 and i not in constant)), np.int32)
     subgraph.outputs = np.array(op.outputs, np.int32)
     model.signatureDefs = None  # it names the whole file's inputs and outputs
-    return _pack(model, len(data))
+    return write_model(model, len(data))
 
 
 def timer(data: bytes, threads: int, seed: int = 0):

@@ -61,7 +61,8 @@ def op_output_names(data: bytes) -> list[str]:
     return [subgraph.tensors[i].name.decode() for op in subgraph.operators for i in op.outputs]
 
 
-def _pack(model: schema.ModelT, size_hint: int) -> bytes:
+def write_model(model: schema.ModelT, size_hint: int) -> bytes:
+    """`model` as flatbuffer bytes, identical vectors written once (`size_hint`: about its size)."""
     builder = _DeduplicatingBuilder(size_hint)
     builder.Finish(model.Pack(builder), file_identifier=_FILE_IDENTIFIER)
     return bytes(builder.Output())
@@ -74,7 +75,7 @@ def compact_flatbuffer(data: bytes) -> bytes:
         for i, tensor in enumerate(subgraph.tensors):
             if i not in named:
                 tensor.name = None
-    return _pack(model, len(data))
+    return write_model(model, len(data))
 
 
 def name_io_and_add_metadata(data: bytes, input_name: str, outputs: dict[str, str],
@@ -101,7 +102,7 @@ def name_io_and_add_metadata(data: bytes, input_name: str, outputs: dict[str, st
         entry.name, entry.buffer = name, len(model.buffers) - 1
         entries.append(entry)
     model.metadata = entries
-    return _pack(model, len(data) + sum(map(len, metadata.values())))
+    return write_model(model, len(data) + sum(map(len, metadata.values())))
 
 
 def read_metadata_entry(data: bytes, name: str) -> bytes | None:

@@ -154,19 +154,17 @@ def test_inspect_shows_the_card_io_and_metadata_and_old_files_are_told_to_reexpo
     assert "TFLite Model Metadata: none" in describe(unnamed)
 
 
-def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_data):
+def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_data, monkeypatch):
     """tools/profile_tflite.py times each op of an export alone: every cut holds that op only, runs,
     and each op is attributed to the part of the detector it came from. (One architecture, one op of
     each kind: the cutting knows nothing of either.)"""
-    import sys
-
     if untrained.card.arch != "yolov8":
         pytest.skip("the profiler's cuts do not depend on the architecture")
 
     from conftest import TOOLS, load_tool
     from kerasdet.tflite.convert import convert
     from kerasdet.tflite.flatbuffer import op_names
-    sys.path.insert(0, str(TOOLS))  # the tool imports tools/timing.py
+    monkeypatch.syspath_prepend(str(TOOLS))  # the tool imports tools/timing.py
     tool = load_tool("profile_tflite")
     model, card = load_model(untrained.path)
     flatbuffer = convert(model, card, "int8", demo_data, 8)
