@@ -129,7 +129,7 @@ def main() -> None:
     fp32_by_tensor = {row["tensor"]: ms["fp32", row["index"]] for row in tables["fp32"]}
     paired = [(ms["int8", row["index"]] - fp32_by_tensor[row["tensor"]], row) for row in tables["int8"]
               if row["tensor"] in fp32_by_tensor]
-    print(f"\nwhere int8 loses most (int8 - fp32 ms, the same layer):")
+    print("\nwhere int8 loses most (int8 - fp32 ms, the same layer):")
     for extra, row in sorted(paired, key=lambda p: -p[0])[:args.top]:
         print(f"  {extra:+.3f}  {row['op']:<18} {ms['int8', row['index']]:.3f} vs "
               f"{fp32_by_tensor[row['tensor']]:.3f}  {row['tensor'].split(';')[0][:90]}")
