@@ -5,11 +5,14 @@
 Exports the three .tflite formats beside the checkpoint if they are missing, then times one
 uint8 image of each file's input shape end to end inside each model (decoding and NMS included; letterboxing is
 not, it is the same for all): median of --runs after warm-up, for each thread count, all in one
-process so the ratios are side by side. Also prints file sizes.
+process so the ratios are side by side. Also prints file sizes. `--builtin-kernels` adds each file
+run by LiteRT's built-in kernels instead of XNNPACK (the default delegate), to see whether another
+kernel library runs int8 faster on this CPU.
 """
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 from pathlib import Path
 
@@ -35,10 +38,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--calib", help="int8 calibration images (default: the run's training data)")
+    parser.add_argument("--builtin-kernels", action="store_true",
+                        help="also time each file without XNNPACK (OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)")
     args = parser.parse_args()
 
     import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     from kerasdet.models.load import load_model
     from kerasdet.tflite.serving import serving_function
@@ -55,19 +60,21 @@ def main() -> None:
     tensor = tf.constant(image)
     ms = median_ms(lambda: serve(tensor), args.runs, warmup=5)
     print(f"{'keras (tf.function)':<22} {'all':>7} {ms:8.2f} {1000 / ms:7.1f} {model_path.stat().st_size / 1e6:7.2f}")
-    for threads in args.threads:
-        for fmt, path in files.items():
-            interpreter = Interpreter(model_path=str(path), num_threads=threads)
-            interpreter.allocate_tensors()
-            (tensor,) = interpreter.get_input_details()
-            _, height, width, _ = tensor["shape"]
+    kernels = {"": OpResolverType.AUTO}  # XNNPACK, as deployed
+    if args.builtin_kernels:
+        kernels[", builtin"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    for threads, (fmt, path), (suffix, resolver) in itertools.product(args.threads, files.items(), kernels.items()):
+        interpreter = Interpreter(model_path=str(path), num_threads=threads, experimental_op_resolver_type=resolver)
+        interpreter.allocate_tensors()
+        (tensor,) = interpreter.get_input_details()
+        _, height, width, _ = tensor["shape"]
 
-            def run():
-                interpreter.set_tensor(tensor["index"], image[:, :height, :width])
-                interpreter.invoke()
+        def run():
+            interpreter.set_tensor(tensor["index"], image[:, :height, :width])
+            interpreter.invoke()
 
-            ms = median_ms(run, args.runs, warmup=5)
-            print(f"{'tflite ' + fmt:<22} {threads:>7} {ms:8.2f} {1000 / ms:7.1f} {path.stat().st_size / 1e6:7.2f}")
+        ms = median_ms(run, args.runs, warmup=5)
+        print(f"{'tflite ' + fmt + suffix:<22} {threads:>7} {ms:8.2f} {1000 / ms:7.1f} {path.stat().st_size / 1e6:7.2f}")
 
 
 if __name__ == "__main__":

@@ -69,7 +69,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     steps = max(len(loader) // t.batch_size, 1)
     trainer = Trainer(cfg, len(train_ds.class_names), steps, strategy)
     batches = training_batches(trainer, loader)
-    ema = WeightEMA(trainer.model, enabled=t.ema)
+    ema = WeightEMA(trainer.model, steps, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
     predictor = trainer.predictor(card)
     evaluator = Evaluator(val_ds.records, val_ds.class_names, cache=ImageCache(cfg.data.cache_gb, "val")

@@ -113,3 +113,28 @@ def test_validation_epochs_follow_eval_from_and_eval_every_and_the_last_always_c
     assert epochs() == list(range(1, 11))
     assert epochs("train.eval_from=6") == [6, 7, 8, 9, 10]
     assert epochs("train.eval_from=5", "train.eval_every=3") == [6, 9, 10]
+
+
+def test_the_weight_average_spans_about_one_epoch_whatever_the_run_length():
+    import keras
+    import numpy as np
+    from kerasdet.train.ema import WeightEMA, ema_decay
+    for steps in (62, 124, 1000):  # hands at batch 16 and 8, a large set
+        settled = ema_decay(10 * steps, steps)
+        assert abs(1 / (1 - settled) - steps) < 0.01 * steps  # a window of one epoch once ramped up
+        assert ema_decay(steps // 5, steps) < 0.7 * settled  # still ramping up during the first epoch
+    assert ema_decay(10**7, 10**6) == 0.9999  # Ultralytics' ceiling on very large sets
+    assert ema_decay(5, 1) == 0.0  # one step an epoch: nothing to average
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    ema = WeightEMA(model, steps_per_epoch=4)
+    expected = [w.copy() for w in model.get_weights()]
+    for update in range(1, 9):
+        model.set_weights([np.full_like(w, update) for w in model.get_weights()])
+        ema.update()
+        d = ema_decay(update, 4)
+        expected = [d * e + (1 - d) * update for e in expected]
+    with ema.averaged():
+        assert all(np.allclose(a, e) for a, e in zip(model.get_weights(), expected))
+        assert not np.allclose(model.get_weights()[1], 8.0)  # the average lags the live weights
+    assert np.allclose(model.get_weights()[1], 8.0)  # and the live ones come back after
