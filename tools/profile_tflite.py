@@ -94,11 +94,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from kerasdet.models.load import load_model
-    from kerasdet.tflite.convert import convert, frame_shape
+    from kerasdet.tflite.convert import calibration_data, convert, default_input_shape
 
     model, card = load_model(args.model)
-    data = args.calib or card.training_data["train"]
-    shape, _ = frame_shape(data, card.input_size)
+    data = calibration_data(args.model, card, args.calib, "int8")
+    shape, _ = default_input_shape(data, card.input_size)
     files = {fmt: convert(model, card, fmt, data, 100, shape) for fmt in ("int8", "fp32")}
     tables = {fmt: ops(flat, model.name) for fmt, flat in files.items()}
     timers = {(fmt, row["index"]): timer(one_op(files[fmt], row["index"]), args.threads)

@@ -143,22 +143,34 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     is `input_shape` (height, width), by default shaped like most of those images (frame_shape)."""
     model_path = Path(model_path)
     model, card = load_model(model_path)
-    data = calib or card.training_data.get("train") or None
-    if data is not None and not source_path(data).exists():
-        if fmt == "int8":
-            raise ValueError(f"{model_path} was trained on {data}, which is not here: pass --calib DATA "
-                             "(a folder or list of training images) for int8 calibration")
-        data = None
+    data = calibration_data(model_path, card, calib, fmt)
     if input_shape is None:
-        size = card.input_size
-        input_shape, why = frame_shape(data, size) if data is not None else (
-            (size, size), "square: the training images are not here to say which shape they have")
+        input_shape, why = default_input_shape(data, card.input_size)
         print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
     _check_input_shape(input_shape, card.input_size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape)
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
     out.write_bytes(attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card))
     return out
+
+
+def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None, fmt: str) -> str | Path | None:
+    """`calib`, else the training data named in the card; None where that is not here and `fmt`
+    needs no calibration (int8 does: then an error that says to pass --calib)."""
+    data = calib or card.training_data.get("train") or None
+    if data is not None and not source_path(data).exists():
+        if fmt == "int8":
+            raise ValueError(f"{model_path} was trained on {data}, which is not here: pass --calib DATA "
+                             "(a folder or list of training images) for int8 calibration")
+        data = None
+    return data
+
+
+def default_input_shape(data: str | Path | None, size: int) -> tuple[tuple[int, int], str]:
+    """frame_shape of `data`, or the square when there are no images to say; and why."""
+    if data is None:
+        return (size, size), "square: the training images are not here to say which shape they have"
+    return frame_shape(data, size)
 
 
 def _check_input_shape(shape: tuple[int, int], size: int) -> None:
