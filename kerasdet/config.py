@@ -6,6 +6,7 @@ types and missing data folders are errors that name the key and the file.
 from __future__ import annotations
 
 import dataclasses
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +40,8 @@ class ModelConfig:
     arch: str = "yolov8"  # one of core.registry.ARCHITECTURES: yolov8 | retinanet
     backbone: str = "mobilenet_v2"  # one of core.registry.BACKBONES
     alpha: float = 1.0
-    input_size: int = 320
+    input_size: int | list[int] = 320  # a square side, or [width, height] (each a multiple of 32) for frames
+    #                                    all of one shape: 4:3 webcam frames at [320, 256] cost 20% less than 320
     neck_width: int = 0  # channels of the neck and head; 0: 96 for alpha >= 0.75, else 64
     weights: str = "imagenet"  # imagenet | PATH to a local weights file | none
 
@@ -111,7 +113,7 @@ _CHOICES = {
 _UNIT = (0.0, 1.0, False)  # a probability or a fraction
 _POSITIVE = (0, None, True)
 _RANGES = {  # key: (low, high or None, low excluded): values outside cannot work
-    **{key: _POSITIVE for key in ("model.input_size", "train.batch_size", "data.max_boxes", "train.epochs",
+    **{key: _POSITIVE for key in ("train.batch_size", "data.max_boxes", "train.epochs",
                                   "train.eval_every", "train.eval_from", "train.patience")},
     "model.alpha": (0.0, None, True),
     "model.neck_width": (0, None, False),
@@ -136,6 +138,14 @@ _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
 def _coerce(value, hint, key: str, source: str):
     """Check `value` against the dataclass type `hint`; ints are accepted for floats."""
     origin = typing.get_origin(hint)
+    if origin is types.UnionType:  # int | list[int]: the first form the value fits
+        errors = []
+        for option in typing.get_args(hint):
+            try:
+                return _coerce(value, option, key, source)
+            except ConfigError as err:
+                errors.append(str(err).split(": ", 1)[1])
+        raise ConfigError(f"{source}: " + ", or ".join(errors))
     if origin is list:
         (item_hint,) = typing.get_args(hint)
         if not isinstance(value, (list, tuple)):
@@ -215,11 +225,19 @@ def _validate(cfg: Config) -> None:
         if value < low or (low_open and value == low) or (high is not None and value > high):
             bounds = f"{'> ' if low_open else '>= '}{low:g}" + (f" and <= {high:g}" if high is not None else "")
             raise ConfigError(f"{cfg.source}: key '{key}' must be {bounds}, got {value}")
+    _validate_input_size(cfg.model.input_size, cfg.source)
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1]:
         raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max] with 0 < min <= max, "
                           f"got {cfg.augment.scale}")
     if len(set(cfg.data.classes)) != len(cfg.data.classes):
         raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
+
+
+def _validate_input_size(size: int | list[int], source: str) -> None:
+    sides = [size] if isinstance(size, int) else size
+    if len(sides) != (1 if isinstance(size, int) else 2) or any(side <= 0 or side % 32 for side in sides):
+        raise ConfigError(f"{source}: key 'model.input_size' must be a multiple of 32 (a square) or [width, height], "
+                          f"each a multiple of 32 (the network halves it five times), got {size}")
 
 
 def _with_preset(raw: dict, source: str) -> dict:

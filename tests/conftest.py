@@ -139,6 +139,15 @@ class Untrained:
     weights_changed: bool
 
 
+def spread_class_scores(model, rng) -> None:
+    """An untrained head scores every anchor near its prior (ties everywhere, so NMS may keep either
+    of two equal boxes): random class-output weights spread the scores out."""
+    for layer in model.layers:
+        if layer.name.endswith("_cls_out"):
+            kernel, bias = layer.get_weights()
+            layer.set_weights([rng.normal(0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
+
+
 @pytest.fixture(scope="session", params=list(ARCHITECTURES))
 def untrained(request, tmp_path_factory) -> Untrained:
     """One training step of a tiny detector (head only: quick to trace), saved with its card."""
@@ -159,12 +168,7 @@ def untrained(request, tmp_path_factory) -> Untrained:
     before = [w.copy() for w in trainer.model.get_weights()]
     losses = trainer.train_step(images, targets, backbone_frozen=True)
     changed = any(not np.array_equal(b, w) for b, w in zip(before, trainer.model.get_weights()))
-    # An untrained head scores every anchor near its prior (ties everywhere, so NMS may keep either
-    # of two equal boxes): random class-output weights spread the scores out.
-    for layer in trainer.model.layers:
-        if layer.name.endswith("_cls_out"):
-            kernel, bias = layer.get_weights()
-            layer.set_weights([rng.normal(0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
+    spread_class_scores(trainer.model, rng)
     card = model_card(cfg.model, ["heart", "star"])
     run = RunFolder(tmp_path_factory.mktemp(request.param)).create()
     return Untrained(trainer, card, run.save_model(trainer.model, card, run.BEST), losses, changed)

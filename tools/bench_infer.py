@@ -45,15 +45,16 @@ def main() -> None:
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
+    from kerasdet.core.letterbox import input_hw
     from kerasdet.models.load import load_model
     from kerasdet.tflite.serving import serving_function
 
     model_path = Path(args.model)
     files = exported(model_path, ("fp32", "fp16", "int8"), args.calib)
     model, card = load_model(model_path)
-    size = card.input_size
-    image = np.random.default_rng(0).integers(0, 255, (1, size, size, 3), dtype=np.uint8)
-    print(f"{model_path} at {size}x{size} (a file: its input inside that), batch 1, {os.cpu_count()} cores; "
+    model_h, model_w = input_hw(card.input_size)
+    image = np.random.default_rng(0).integers(0, 255, (1, model_h, model_w, 3), dtype=np.uint8)
+    print(f"{model_path} at {model_w}x{model_h} (a file: its input inside that), batch 1, {os.cpu_count()} cores; "
           f"median of {args.runs} runs")
     print(f"{'model':<22} {'threads':>7} {'ms':>8} {'FPS':>7} {'MB':>7}")
     serve = serving_function(model, card)  # the same graph that is converted, run by TensorFlow

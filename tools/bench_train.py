@@ -1,6 +1,6 @@
 """Benchmark: training images/s (full step: forward, loss with label assignment, backward, update).
 
-    python tools/bench_train.py [--size 320] [--batch 16] [--alpha 1.0] [--steps 8] [--weights PATH|none]
+    python tools/bench_train.py [--size 320|WxH] [--batch 16] [--alpha 1.0] [--steps 8] [--weights PATH|none]
                                  [--arch yolov8|retinanet] [--trainable-fraction F] [--profile DIR]
 
 Synthetic batches (random pixels, 3 boxes each) so only the model step is measured; the input
@@ -27,6 +27,7 @@ import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
 from kerasdet.models.detector import count_params  # noqa: E402
+from kerasdet.core.letterbox import input_hw  # noqa: E402
 from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
 from kerasdet.train import Trainer  # noqa: E402
 
@@ -35,7 +36,7 @@ SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=320)
+    parser.add_argument("--size", default="320", help="a square side, or WxH (model.input_size [W, H])")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--alpha", type=float, default=1.0)
     parser.add_argument("--arch", default="yolov8", choices=tuple(ARCHITECTURES))
@@ -52,21 +53,23 @@ def main() -> None:
     if weights is None:
         candidate = SHARED_WEIGHTS / f"mobilenet_v2_{args.alpha:g}_224_no_top.weights.h5".replace("_1_", "_1.0_")
         weights = str(candidate) if candidate.exists() and args.backbone == "mobilenet_v2" else "none"
+    width, _, height = args.size.partition("x")
+    size = int(width) if not height else [int(width), int(height)]
     cfg = Config()
-    cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = args.size, args.alpha, args.backbone
+    cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = size, args.alpha, args.backbone
     cfg.model.weights, cfg.model.arch = weights, args.arch
     cfg.train.batch_size = args.batch
     cfg.train.backbone_trainable_fraction = args.trainable_fraction
     trainer = Trainer(cfg, args.classes, steps_per_epoch=100)
     model = trainer.model
     rng = np.random.default_rng(0)
-    images = tf.constant(rng.integers(0, 255, (args.batch, args.size, args.size, 3), dtype=np.uint8))
+    images = tf.constant(rng.integers(0, 255, (args.batch, *input_hw(size), 3), dtype=np.uint8))
     boxes = np.full((args.batch, 32, 4), -1, np.float32)
     classes = np.full((args.batch, 32), -1, np.float32)
     for i in range(args.batch):
         for j in range(3):
-            x, y = rng.uniform(0, args.size * 0.7, 2)
-            w, h = rng.uniform(20, args.size * 0.3, 2)
+            x, y = rng.uniform(0, min(input_hw(size)) * 0.7, 2)
+            w, h = rng.uniform(20, min(input_hw(size)) * 0.3, 2)
             boxes[i, j] = (x, y, x + w, y + h)
             classes[i, j] = rng.integers(0, args.classes)
     targets = {"boxes": tf.constant(boxes), "classes": tf.constant(classes)}

@@ -36,7 +36,7 @@ class ModelCard:
     arch: str
     backbone: str
     alpha: float
-    input_size: int
+    input_size: int | list[int]  # model.input_size: a square side or [width, height]
     class_names: list[str]
     input: dict = field(default_factory=lambda: dict(INPUT_CONVENTION))
     nms: dict = field(default_factory=lambda: dict(NMS_SETTINGS))

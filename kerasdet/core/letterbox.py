@@ -12,6 +12,15 @@ INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "a
                     "pad_value": PAD_VALUE, "interpolation": "linear"}  # written into every model card
 
 
+def input_hw(input_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
+    """`model.input_size` as (height, width): an int is a square, a pair is [width, height] (as
+    image sizes are written: 320x256), for frames that are all wider than tall."""
+    if np.ndim(input_size) == 0:
+        return int(input_size), int(input_size)
+    width, height = input_size
+    return int(height), int(width)
+
+
 def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:
     """Returns (size x size x 3 uint8 image, scale applied to the original pixels). `size` may be a
     (height, width): the image is scaled to fit inside it and the result is height x width x 3 (an

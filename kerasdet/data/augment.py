@@ -16,15 +16,15 @@ MOSAIC_GRID = (2, 2)
 MOSAIC_IMAGES = MOSAIC_GRID[0] * MOSAIC_GRID[1]
 
 
-def build_augmentation(cfg: AugmentConfig, seed: int | None = None, mosaic_size: int = 0) -> A.Compose:
+def build_augmentation(cfg: AugmentConfig, seed: int | None = None,
+                       mosaic_size: tuple[int, int] | None = None) -> A.Compose:
     """Boxes in pascal_voc pixels travel with the image; cut boxes below `min_visibility` are
     dropped together with their labels (label_fields keeps the two aligned). With `mosaic_size`,
     each call first tiles the image with three others from MOSAIC_KEY on a MOSAIC_GRID of
-    mosaic_size cells, each picture letterboxed whole into its cell, and keeps a mosaic_size square
-    around a random centre (YOLOv4's mosaic); the caller decides how often (`augment.mosaic`), since
+    mosaic_size (height, width) cells, each picture letterboxed whole into its cell, and keeps a
+    mosaic_size window around a random centre (YOLOv4's mosaic); the caller decides how often (`augment.mosaic`), since
     the others must be decoded first."""
-    square = (mosaic_size, mosaic_size)
-    mosaic = (A.Mosaic(grid_yx=MOSAIC_GRID, target_size=square, cell_shape=square, fit_mode="contain",
+    mosaic = (A.Mosaic(grid_yx=MOSAIC_GRID, target_size=mosaic_size, cell_shape=mosaic_size, fit_mode="contain",
                        fill=PAD_VALUE, metadata_key=MOSAIC_KEY, p=1.0) if mosaic_size else A.NoOp(p=0))
     transforms = [
         mosaic,
@@ -39,6 +39,9 @@ def build_augmentation(cfg: AugmentConfig, seed: int | None = None, mosaic_size:
     return A.Compose(
         [t for t in transforms if t.p > 0],
         bbox_params=A.BboxParams(format="pascal_voc", label_fields=["labels"],
-                                 min_visibility=cfg.min_visibility, clip=True),
+                                 min_visibility=cfg.min_visibility, clip=True,
+                                 # a box cut at the picture's edge to under a pixel (Mosaic keeps
+                                 # some: its visibility is judged before the final window) holds no anchor
+                                 min_width=1, min_height=1),
         seed=seed,
     )

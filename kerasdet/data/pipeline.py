@@ -13,15 +13,15 @@ from .samples import SampleLoader
 def make_tf_dataset(loader: SampleLoader, batch_size: int, shuffle: bool = False,
                     seed: int | None = None, drop_remainder: bool = False,
                     shard: tuple[int, int] = (1, 0)) -> tf.data.Dataset:
-    """Batches of (images uint8 [B,S,S,3], {"boxes": [B,M,4] xyxy pixels, "classes": [B,M]}).
+    """Batches of (images uint8 [B,H,W,3], {"boxes": [B,M,4] xyxy pixels, "classes": [B,M]}).
     `shard` (count, index): only every count-th sample from index on, decoded here (one input
     pipeline of several, each on its own machine)."""
-    size, max_boxes = loader.input_size, loader.max_boxes
+    (height, width), max_boxes = loader.input_hw, loader.max_boxes
 
     def load(index):
         image, boxes, classes = tf.numpy_function(
             loader, [index], [tf.uint8, tf.float32, tf.float32], stateful=True)
-        image.set_shape((size, size, 3))
+        image.set_shape((height, width, 3))
         boxes.set_shape((max_boxes, 4))
         classes.set_shape((max_boxes,))
         return image, {"boxes": boxes, "classes": classes}

@@ -9,7 +9,7 @@ import random
 import numpy as np
 
 from ..config import AugmentConfig
-from ..core.letterbox import letterbox
+from ..core.letterbox import input_hw, letterbox
 from ..core.records import ImageRecord
 from .augment import MOSAIC_IMAGES, MOSAIC_KEY, build_augmentation
 from .cache import ImageCache
@@ -27,21 +27,22 @@ class SampleLoader:
     cache hold what training needs, not a 50-megapixel original; its boxes are scaled with it.
     """
 
-    def __init__(self, dataset: DetectionDataset, input_size: int, max_boxes: int,
+    def __init__(self, dataset: DetectionDataset, input_size: int | list[int], max_boxes: int,
                  augment: AugmentConfig | None = None, cache: ImageCache | None = None, seed: int | None = None):
         self.records = dataset.records
         self.input_size = input_size
+        self.input_hw = input_hw(input_size)  # (height, width) of every sample
         self.max_boxes = max_boxes
         self.transform = build_augmentation(augment, seed) if augment is not None else None
         self.mosaic = augment.mosaic if augment is not None and len(self.records) > 1 else 0.0
-        self.mosaic_transform = build_augmentation(augment, seed, mosaic_size=input_size) if self.mosaic else None
+        self.mosaic_transform = build_augmentation(augment, seed, mosaic_size=self.input_hw) if self.mosaic else None
         self.mosaic_enabled = True  # fit turns it off for the last augment.close_mosaic epochs
         self._rng = random.Random(seed)  # which samples are mosaics, and of which others
         self.cache = cache
 
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
         load = lambda: read_rgb(record.image_path, record.apply_exif,  # noqa: E731
-                                max_side=DECODE_HEADROOM * self.input_size,
+                                max_side=DECODE_HEADROOM * max(self.input_hw),
                                 longest_side=max(record.width, record.height))
         return self.cache.get(index, load) if self.cache is not None else load()
 
@@ -74,7 +75,7 @@ class SampleLoader:
             image = out["image"]
             boxes = np.asarray(out["bboxes"], np.float32).reshape(-1, 4)
             labels = np.asarray(out["labels"], np.int32)
-        image, scale = letterbox(image, self.input_size)
+        image, scale = letterbox(image, self.input_hw)
         return image, *self._pad(boxes * scale, labels)
 
     def _pad(self, boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

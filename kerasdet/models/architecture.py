@@ -4,7 +4,8 @@ Each architecture is a package beside this file (yolov8/, retinanet/) whose `ARC
 to build its head on the shared backbone and neck, its loss (named terms, so training logs need
 no knowledge of it), and how its raw outputs decode to boxes. Every head has the same two outputs,
 box outputs (B, A, ...) and class logits (B, A, C), so building, serving, export and evaluation
-are one code path. The names live in core/registry.py.
+are one code path. The names live in core/registry.py. `input_size` is model.input_size as the
+config and the card write it: a square side, or [width, height].
 """
 from __future__ import annotations
 
@@ -20,25 +21,25 @@ class Architecture:
     name: str = ""
     loss_terms: tuple[str, ...] = ()  # named parts of the loss, logged beside the total "loss"
 
-    def build_head(self, features, num_classes: int, width: int, input_size: int) -> list:
+    def build_head(self, features, num_classes: int, width: int, input_size: int | list[int]) -> list:
         """[P3, P4, P5] feature maps -> [box outputs (B, A, ...), class logits (B, A, C)]."""
         raise NotImplementedError
 
-    def loss_fn(self, input_size: int, num_classes: int):
+    def loss_fn(self, input_size: int | list[int], num_classes: int):
         """(predictions, gt_boxes (B, M, 4), gt_classes (B, M)) -> {"loss": total, term: value, ...};
         ground truth comes boxes first, padding (-1) after."""
         raise NotImplementedError
 
-    def decode_boxes(self, box_outputs, input_size: int):
+    def decode_boxes(self, box_outputs, input_size: int | list[int]):
         """Box outputs -> (B, A, 4) xyxy pixels of the model input."""
         raise NotImplementedError
 
-    def decode(self, predictions, input_size: int):
+    def decode(self, predictions, input_size: int | list[int]):
         """Raw predictions -> (boxes (B, A, 4) xyxy input pixels, class scores (B, A, C) in [0, 1])."""
         box_outputs, class_logits = predictions
         return self.decode_boxes(box_outputs, input_size), ops.sigmoid(class_logits)
 
-    def loss(self, input_size: int, num_classes: int):
+    def loss(self, input_size: int | list[int], num_classes: int):
         """`loss_fn`, on the box slots a batch uses: label assignment compares every box slot with
         every anchor, and batches come padded to data.max_boxes where most images hold a few boxes
         (a hands batch took 83 ms with the padding, most of it on -1 rows)."""

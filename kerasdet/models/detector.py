@@ -1,7 +1,7 @@
 """The detector: backbone -> neck -> the architecture's head, as one plain functional Keras model,
 and the post-processing every kerasdet model ends with.
 
-The model maps float images in [0, 255] (B, S, S, 3) to raw predictions: box outputs and class
+The model maps float images in [0, 255] (B, H, W, 3) to raw predictions: box outputs and class
 logits (B, A, C); what the box outputs mean is the architecture's business (models/<arch>/).
 Keeping it a plain functional model means `.keras` files load without custom objects and the
 TFLite converter sees only standard layers.
@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from ..config import ModelConfig
 from ..core.card import ModelCard
+from ..core.letterbox import input_hw
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU, SCORE_THRESHOLD
 from .architecture import get_architecture
 from .common.backbones import build_backbone
@@ -27,10 +28,11 @@ def neck_width(cfg: ModelConfig) -> int:
 
 def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     arch = get_architecture(cfg.arch)
-    if cfg.input_size % 32:
-        raise ValueError(f"model.input_size must be a multiple of 32, got {cfg.input_size}")
+    height, width = input_hw(cfg.input_size)
+    if height % 32 or width % 32:
+        raise ValueError(f"model.input_size: each side must be a multiple of 32, got {cfg.input_size}")
     backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
-    images = keras.Input((cfg.input_size, cfg.input_size, 3), name="images")
+    images = keras.Input((height, width, 3), name="images")
     features = backbone(images)  # a pretrained backbone's BatchNorm is frozen in backbones.py
     width = neck_width(cfg)
     predictions = arch.build_head(pan_fpn(features, width), num_classes, width, cfg.input_size)

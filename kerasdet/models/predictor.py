@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from ..core.card import ModelCard
 from ..core.detections import Detections
-from ..core.letterbox import letterbox
+from ..core.letterbox import input_hw, letterbox
 from .architecture import get_architecture
 from .detector import best_class_nms
 
@@ -37,7 +37,7 @@ class KerasPredictor:
         """RGB uint8 images of any size -> detections in their own pixels."""
         results = []
         for start in range(0, len(images), batch_size):
-            chunk = [letterbox(im, self.input_size) for im in images[start:start + batch_size]]
+            chunk = [letterbox(im, input_hw(self.input_size)) for im in images[start:start + batch_size]]
             batch = np.stack([c[0] for c in chunk]).astype(np.float32)
             boxes, scores, classes, counts = (t.numpy() for t in self._run(tf.constant(batch)))
             originals = images[start:start + batch_size]

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from ..core.card import CARD_FILE, ModelCard
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import letterbox
+from ..core.letterbox import input_hw, letterbox
 from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
@@ -63,28 +63,31 @@ def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 20
         yield [image[None]]
 
 
-def frame_shape(data: str | Path, size: int) -> tuple[tuple[int, int], str]:
-    """(height, width) of an input shaped like most images of `data`, longest side `size`, and a
-    sentence saying why; square when no shape is shared by half of them. Sizes are those after the
-    EXIF rotation, as the model sees the images (a plain image's header is read for it)."""
+def frame_shape(data: str | Path, input_size: int | list[int]) -> tuple[tuple[int, int], str]:
+    """(height, width) of an input shaped like most images of `data`, letterboxed into the model's
+    `input_size` (touching two of its sides), and a sentence saying why; the model's own shape when
+    no shape is shared by half of them. Sizes are those after the EXIF rotation, as the model sees
+    the images (a plain image's header is read for it)."""
+    height, width = input_hw(input_size)
     sizes = [known or oriented_size(*image_header(path)) for path, _, known in _images(data)]
     shapes = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
     if not shapes or shapes[0][1] * 2 <= len(sizes):
-        return (size, size), f"square: no shape is shared by half of the {len(sizes)} images of {data}"
+        return (height, width), f"the model's: no shape is shared by half of the {len(sizes)} images of {data}"
     ratio, n = shapes[0]
     w, h = next((w, h) for w, h in sizes if round(w / h, 2) == ratio)
-    shape = (size, round(size * w / h)) if h > w else (round(size * h / w), size)
+    scale = min(height / h, width / w)
+    shape = (min(height, round(h * scale)), min(width, round(w * scale)))
     return shape, f"the shape of {n} of the {len(sizes)} images of {data}"
 
 
 def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200,
             input_shape: tuple[int, int] | None = None) -> bytes:
-    """The .tflite flatbuffer; `input_shape` (height, width), square (the card's size) by default."""
+    """The .tflite flatbuffer; `input_shape` (height, width), the card's input size by default."""
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    shape = input_shape or (card.input_size, card.input_size)
+    shape = input_shape or input_hw(card.input_size)
     # Freeze the weights into constants: left as resource variables, the int8 calibrator
     # fails on READ_VARIABLE nodes.
     frozen = convert_variables_to_constants_v2(serving_function(model, card, shape).get_concrete_function(),
@@ -166,15 +169,18 @@ def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None
     return data
 
 
-def default_input_shape(data: str | Path | None, size: int) -> tuple[tuple[int, int], str]:
-    """frame_shape of `data`, or the square when there are no images to say; and why."""
+def default_input_shape(data: str | Path | None, input_size: int | list[int]) -> tuple[tuple[int, int], str]:
+    """frame_shape of `data`, or the model's input size when there are no images to say; and why."""
     if data is None:
-        return (size, size), "square: the training images are not here to say which shape they have"
-    return frame_shape(data, size)
+        return input_hw(input_size), "the model's: the training images are not here to say which shape they have"
+    return frame_shape(data, input_size)
 
 
-def _check_input_shape(shape: tuple[int, int], size: int) -> None:
+def _check_input_shape(shape: tuple[int, int], input_size: int | list[int]) -> None:
+    """An input the serving graph can pad to the model's input: inside it, touching one of its sides."""
     height, width = shape
-    if not (0 < height <= size and 0 < width <= size and max(height, width) == size):
-        raise ValueError(f"--input-shape {width}x{height}: the longest side must be the model's input size {size} "
-                         f"and the other at most that (e.g. {size}x{size * 3 // 4} for 4:3 frames)")
+    model_h, model_w = input_hw(input_size)
+    if not (0 < height <= model_h and 0 < width <= model_w and (height == model_h or width == model_w)):
+        raise ValueError(f"--input-shape {width}x{height}: the model's input is {model_w}x{model_h}; the shape must "
+                         f"fit inside it with one side equal (e.g. {model_w}x{model_w * 3 // 4} for 4:3 frames "
+                         f"into {model_w}x{model_h})")

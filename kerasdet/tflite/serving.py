@@ -5,7 +5,7 @@ Keras and TFLite detections agree.
 
 The input is (1, H, W, 3) uint8 RGB with H x W the shape of the frames it will see (4:3 photos:
 320 x 240), padded inside the graph bottom and right with the letterbox grey to the square the
-network was trained on. A runtime that stretches every frame to the input (MediaPipe Tasks does)
+network was trained on (model.input_size: a square or a rectangle). A runtime that stretches every frame to the input (MediaPipe Tasks does)
 then feeds exactly what kerasdet's letterbox feeds: both scale the frame by the same factor and
 the padding is the same.
 
@@ -18,21 +18,23 @@ import keras
 import tensorflow as tf
 
 from ..core.card import ModelCard
-from ..core.letterbox import PAD_VALUE
+from ..core.letterbox import PAD_VALUE, input_hw
 from ..models.architecture import get_architecture
 from ..models.detector import best_class_nms
 
 
 def serving_function(model: keras.Model, card: ModelCard, input_shape: tuple[int, int] | None = None):
-    """`input_shape` (height, width), each at most the card's input size; square by default."""
-    size, nms = card.input_size, card.nms
-    height, width = input_shape or (size, size)
+    """`input_shape` (height, width), each at most the card's input size; that size by default."""
+    nms = card.nms
+    model_h, model_w = input_hw(card.input_size)
+    height, width = input_shape or (model_h, model_w)
     arch = get_architecture(card.arch)
 
     @tf.function(input_signature=[tf.TensorSpec([1, height, width, 3], tf.uint8, name="image")])
     def serve(image):
-        square = tf.pad(image, [[0, 0], [0, size - height], [0, size - width], [0, 0]], constant_values=PAD_VALUE)
-        boxes, scores = arch.decode(model(tf.cast(square, tf.float32), training=False), size)
+        padded = tf.pad(image, [[0, 0], [0, model_h - height], [0, model_w - width], [0, 0]],
+                        constant_values=PAD_VALUE)
+        boxes, scores = arch.decode(model(tf.cast(padded, tf.float32), training=False), card.input_size)
         boxes, scores, classes, count = best_class_nms(boxes[0], scores[0], nms["max_detections"], nms["iou"],
                                                        nms["score_threshold"])
         # xyxy input pixels -> yxyx fractions of the (unpadded) input, clipped to it

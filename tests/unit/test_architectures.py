@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from conftest import UNTRAINED_SIZE as SIZE
+from conftest import spread_class_scores
 from kerasdet.core.detections import box_iou_matrix
+from kerasdet.core.registry import ARCHITECTURES
 from kerasdet.data import load_dataset
 from kerasdet.data.images import read_rgb
 
@@ -41,11 +43,57 @@ def test_exports_with_builtin_ops_only_and_its_card(untrained, untrained_tflite,
 
 
 def test_keras_and_tflite_decode_identically(untrained, untrained_tflite, demo_data):
+    assert_same_detections(untrained.path, untrained_tflite["fp32"], demo_data)
+
+
+@pytest.mark.parametrize("arch", list(ARCHITECTURES))
+def test_a_rectangular_input_has_anchors_on_the_rectangle(arch):
+    from kerasdet.config import ModelConfig
+    from kerasdet.models.architecture import get_architecture
+    from kerasdet.models.detector import build_detector
+    model = build_detector(ModelConfig(arch=arch, alpha=0.35, input_size=[96, 64], weights="none"), 2)
+    boxes, scores = get_architecture(arch).decode(model(np.zeros((1, 64, 96, 3), np.float32)), [96, 64])
+    per_location = {"yolov8": 1, "retinanet": 9}[arch]
+    assert boxes.shape[:2] == scores.shape[:2] == (1, (12 * 8 + 6 * 4 + 3 * 2) * per_location)  # strides 8, 16, 32
+    centres = (np.asarray(boxes[0, :, :2]) + np.asarray(boxes[0, :, 2:])) / 2  # an untrained model: near its anchors
+    assert centres[:, 0].max() > 64 and centres[:, 1].max() < 70
+
+
+@pytest.mark.parametrize("arch", ["yolov8"])  # the plumbing (data, card, export) is architecture-free
+def test_a_rectangular_input_trains_exports_and_decodes_as_in_keras(arch, demo_data, tmp_path):
+    """model.input_size [width, height]: the network itself runs on the rectangle, anchors and all,
+    and the exported file (4:3 demo frames letterboxed into it, padded to it inside) finds what Keras does."""
+    import keras
+
+    from kerasdet.config import Config
+    from kerasdet.models.detector import model_card
+    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.tflite.convert import export
+    from kerasdet.train import RunFolder, Trainer
+    keras.utils.set_random_seed(0)
+    cfg = Config()
+    cfg.model.arch, cfg.model.alpha, cfg.model.input_size, cfg.model.weights = arch, 0.35, [96, 64], "none"
+    trainer = Trainer(cfg, num_classes=2, steps_per_epoch=1)
+    assert trainer.model.input_shape == (None, 64, 96, 3)
+    images = np.random.default_rng(0).integers(0, 255, (2, 64, 96, 3), dtype=np.uint8)
+    targets = {"boxes": np.array([[[4, 4, 40, 50], [-1] * 4], [[50, 10, 90, 60], [30, 30, 50, 50]]], np.float32),
+               "classes": np.array([[1, -1], [0, 1]], np.float32)}
+    assert all(np.isfinite(v) for v in trainer.train_step(images, targets, backbone_frozen=True).values())
+    spread_class_scores(trainer.model, np.random.default_rng(1))
+    path = RunFolder(tmp_path / "run").create().save_model(trainer.model, model_card(cfg.model, ["a", "b"]),
+                                                          RunFolder.BEST)
+    tflite = export(path, "fp32", calib=demo_data, out=tmp_path / "m.tflite")
+    assert TFLiteDetector(tflite).input_shape == (64, 85)  # 320x240 frames letterboxed into 96x64
+    assert_same_detections(path, tflite, demo_data)
+
+
+def assert_same_detections(keras_path, tflite_path, data) -> None:
+    from kerasdet.core.card import read_card
     from kerasdet.models.load import load_predictor
-    keras_predictor = load_predictor(untrained.path)
-    tflite = load_predictor(untrained_tflite["fp32"], num_threads=1)
-    images = [read_rgb(r.image_path) for r in load_dataset(demo_data).records[:4]]
-    nms_iou, exact = untrained.card.nms["iou"], 0
+    keras_predictor = load_predictor(keras_path)
+    tflite = load_predictor(tflite_path, num_threads=1)
+    images = [read_rgb(r.image_path) for r in load_dataset(data).records[:4]]
+    nms_iou, exact = read_card(keras_path).nms["iou"], 0
     for image, k in zip(images, keras_predictor.predict(images)):
         t = tflite.detect(image)
         top = np.argsort(-k.scores)[:10]  # an untrained model: compare its most confident boxes

@@ -1,7 +1,9 @@
 import cv2
 import numpy as np
+import pytest
 
 from kerasdet.config import AugmentConfig
+from kerasdet.core.letterbox import input_hw
 from kerasdet.data import load_dataset
 from kerasdet.data.samples import SampleLoader
 from kerasdet.data.voc_xml import write_voc_xml
@@ -38,12 +40,14 @@ def inside(inner, outer, tolerance=2.0):
             inner[2] <= outer[2] + tolerance and inner[3] <= outer[3] + tolerance)
 
 
-def test_augmented_boxes_still_cover_the_shapes(tmp_path):
+@pytest.mark.parametrize("size", [128, [128, 96]])  # a square, and [width, height]
+def test_augmented_boxes_still_cover_the_shapes(tmp_path, size):
     ds = shapes_dataset(tmp_path)
-    loader = SampleLoader(ds, input_size=128, max_boxes=4, augment=STRONG, seed=3)
+    loader = SampleLoader(ds, input_size=size, max_boxes=4, augment=STRONG, seed=3)
     kept = 0
     for trial in range(60):
         image, boxes, classes = loader(trial % len(ds))
+        assert image.shape == (*input_hw(size), 3)
         n = int((classes >= 0).sum())
         assert (boxes[n:] == -1).all() and (classes[n:] == -1).all()  # labels dropped with boxes
         ys, xs = np.nonzero(image.min(axis=2) > 170)  # the shape; black, grey padding stay below
@@ -63,20 +67,23 @@ def test_no_augmentation_is_exact(tmp_path):
     np.testing.assert_allclose(boxes[0], ds.records[0].boxes[0])
 
 
-def test_mosaic_boxes_cover_every_shape_of_the_four_pictures(tmp_path):
+@pytest.mark.parametrize("size", [128, [128, 96]])
+def test_mosaic_boxes_cover_every_shape_of_the_four_pictures(tmp_path, size):
     ds = shapes_dataset(tmp_path)
     mosaic = AugmentConfig(gray=0.0, hflip=0.5, color_jitter=0.0, affine=0.0, crop=0.0, mosaic=1.0)
-    loader = SampleLoader(ds, input_size=128, max_boxes=4, augment=mosaic, seed=1)
+    loader = SampleLoader(ds, input_size=size, max_boxes=4, augment=mosaic, seed=1)
+    height, width = input_hw(size)
     several = 0
     for trial in range(30):
         image, boxes, classes = loader(trial % len(ds))
+        assert image.shape == (height, width, 3)
         n = int((classes >= 0).sum())
         assert (boxes[n:] == -1).all() and (classes[n:] == -1).all()
         count, _, stats, _ = cv2.connectedComponentsWithStats((image.min(axis=2) > 170).astype(np.uint8))
         shapes = [(x, y, x + w, y + h) for x, y, w, h, area in stats[1:] if area >= 40]  # 0: background
         for shape in shapes:  # every shape left in the picture lies in a box (a cut disc is narrower than its box)
             assert any(inside(shape, box) for box in boxes[:n]), (trial, shape, boxes[:n])
-        whole = [s for s in shapes if 0 < s[0] and s[2] < 128 and 0 < s[1] and s[3] < 128]
+        whole = [s for s in shapes if 0 < s[0] and s[2] < width and 0 < s[1] and s[3] < height]
         for shape in whole:  # and one not cut by the picture's edge has its own box
             assert max(iou(box, shape) for box in boxes[:n]) > 0.75, (trial, shape, boxes[:n])
         assert n <= len(shapes) + 1  # and no box without its shape (one may be cut to a sliver)

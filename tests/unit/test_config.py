@@ -88,10 +88,21 @@ def test_weights_path_resolved_and_checked(tmp_path):
     ("augment:\n  scale: [1.5, 0.5]\n", r"key 'augment.scale' must be \[min, max\] with 0 < min <= max"),
     ("augment:\n  hflip: 2.0\n", "key 'augment.hflip' must be >= 0 and <= 1, got 2.0"),
     ("data:\n  max_left_out: 1.5\n", "key 'data.max_left_out' must be >= 0 and <= 1"),
+    ("model:\n  input_size: 300\n", r"key 'model.input_size' must be a multiple of 32 .* got 300"),
+    ("model:\n  input_size: [320, 240]\n", r"key 'model.input_size' must be .*\[width, height\], each a multiple"),
+    ("model:\n  input_size: [320]\n", r"key 'model.input_size' must be"),
+    ("model:\n  input_size: big\n", r"key 'model.input_size' must be int, got str 'big', or .* must be a list"),
 ])
 def test_values_that_cannot_work_name_the_key(tmp_path, text, message):
     with pytest.raises(ConfigError, match=r"exp\.yaml: " + message):
         load_config(write(tmp_path, text))
+
+
+def test_a_rectangular_input_size_is_width_then_height(tmp_path):
+    from kerasdet.core.letterbox import input_hw
+    cfg = load_config(write(tmp_path, "model:\n  input_size: [320, 256]\n"))
+    assert cfg.model.input_size == [320, 256] and input_hw(cfg.model.input_size) == (256, 320)
+    assert input_hw(load_config(write(tmp_path, "model:\n  input_size: 96\n")).model.input_size) == (96, 96)
 
 
 def test_internal_keys_are_neither_accepted_nor_listed(tmp_path):

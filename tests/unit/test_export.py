@@ -132,7 +132,7 @@ def test_an_input_shaped_like_the_frames_sees_what_the_letterbox_gives(untrained
     # the same model exports to the same bytes (the appended zip has fixed dates)
     again = export(untrained.path, "fp32", out=tmp_path / "again.tflite", input_shape=(UNTRAINED_SIZE,) * 2)
     assert again.read_bytes() == square_path.read_bytes()
-    with pytest.raises(ValueError, match=r"--input-shape 64x80: the longest side must be the model's input size 64"):
+    with pytest.raises(ValueError, match=r"--input-shape 64x80: the model's input is 64x64; the shape must fit inside it"):
         export(untrained.path, "fp32", out=tmp_path / "bad.tflite", input_shape=(80, 64))
 
 

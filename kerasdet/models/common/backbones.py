@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 
+from ...core.letterbox import input_hw
 from ...core.registry import BACKBONES
 
 STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every head work on
@@ -30,13 +31,13 @@ class WeightsError(ValueError):
     pass
 
 
-def _last_layer_per_stride(model: keras.Model, input_size: int) -> tuple[str, ...]:
+def _last_layer_per_stride(model: keras.Model, height: int) -> tuple[str, ...]:
     """For MobileNetV3: the deepest layer whose output has each of STRIDES."""
     taps = {}
     for layer in model.layers:
         shape = layer.output.shape if hasattr(layer, "output") else None
         if shape is not None and len(shape) == 4 and shape[1]:
-            stride = input_size // shape[1]
+            stride = height // shape[1]
             if stride in STRIDES:
                 taps[stride] = layer.name
     return tuple(taps[s] for s in STRIDES)
@@ -49,13 +50,15 @@ def cached_weights(name: str, alpha: float) -> Path:
     return home / "kerasdet" / f"{name}_{float(alpha)}_224_no_top.weights.h5"
 
 
-def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> keras.Model:
-    """A model from float images in [0, 255] to [P3, P4, P5] feature maps."""
+def build_backbone(name: str, alpha: float, input_size: int | list[int], weights: str) -> keras.Model:
+    """A model from float images in [0, 255] to [P3, P4, P5] feature maps; `input_size` as
+    model.input_size (a square side or [width, height]). ImageNet weights do not depend on it."""
+    shape = (*input_hw(input_size), 3)
     if weights not in ("imagenet", "none") and not Path(weights).is_file():
         raise WeightsError(f"model.weights: {weights} is not a file")
     cached = cached_weights(name, alpha)
     source = str(cached) if weights == "imagenet" and cached.is_file() else weights
-    kwargs = {"input_shape": (input_size, input_size, 3), "alpha": alpha, "include_top": False,
+    kwargs = {"input_shape": shape, "alpha": alpha, "include_top": False,
               "weights": None if source == "none" else source}
     if name != "mobilenet_v2":
         kwargs["include_preprocessing"] = True  # V3 takes [0, 255] itself
@@ -85,8 +88,8 @@ def build_backbone(name: str, alpha: float, input_size: int, weights: str) -> ke
             # survive an outer `model(x, training=True)`. Batch statistics at 160x160 also cost
             # a third of the training step on 2 cores.
             layer.trainable = False
-    taps = TAPS.get(name) or _last_layer_per_stride(base, input_size)
-    images = keras.Input((input_size, input_size, 3), name="images")
+    taps = TAPS.get(name) or _last_layer_per_stride(base, shape[0])
+    images = keras.Input(shape, name="images")
     x = images
     if name == "mobilenet_v2":  # keras.applications.mobilenet_v2.preprocess_input: [-1, 1]
         x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(x)

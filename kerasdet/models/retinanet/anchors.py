@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...core.letterbox import input_hw
 from ..common.backbones import STRIDES
 
 SCALES = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
@@ -15,15 +16,15 @@ ASPECT_RATIOS = (0.5, 1.0, 2.0)
 ANCHORS_PER_LOCATION = len(SCALES) * len(ASPECT_RATIOS)
 
 
-def retinanet_anchors(input_size: int, strides=STRIDES, base_scale: float = 4.0) -> np.ndarray:
-    """(N, 4) anchors, xyxy pixels of the model input."""
+def retinanet_anchors(input_size: int | list[int], strides=STRIDES, base_scale: float = 4.0) -> np.ndarray:
+    """(N, 4) anchors, xyxy pixels of the model input (`input_size`: a square side or [width, height])."""
+    height, width = input_hw(input_size)
     anchors = []
     for stride in strides:
         sizes = [(base_scale * stride * s / np.sqrt(r), base_scale * stride * s * np.sqrt(r))
                  for r in ASPECT_RATIOS for s in SCALES]  # (width, height)
-        n = input_size // stride
-        ys, xs = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        centres = (np.stack([xs.ravel(), ys.ravel()], 1) + 0.5) * stride  # (n*n, 2)
+        ys, xs = np.meshgrid(np.arange(height // stride), np.arange(width // stride), indexing="ij")
+        centres = (np.stack([xs.ravel(), ys.ravel()], 1) + 0.5) * stride  # (locations, 2)
         wh = np.array(sizes)  # (9, 2)
         level = np.concatenate([centres[:, None] - wh[None] / 2, centres[:, None] + wh[None] / 2], -1)
         anchors.append(level.reshape(-1, 4))

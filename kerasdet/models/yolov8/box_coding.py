@@ -5,19 +5,21 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from ...core.letterbox import input_hw
 from ..common.backbones import STRIDES
 
 REG_MAX = 16  # bins per box side; distances up to 15 strides
 
 
-def anchor_points(input_size: int, strides=STRIDES) -> tuple[np.ndarray, np.ndarray]:
-    """(A, 2) anchor centres in pixels (x, y), and (A,) their strides; level by level, row-major."""
+def anchor_points(input_size: int | list[int], strides=STRIDES) -> tuple[np.ndarray, np.ndarray]:
+    """(A, 2) anchor centres in pixels (x, y), and (A,) their strides; level by level, row-major.
+    `input_size` as model.input_size: a square side or [width, height]."""
+    height, width = input_hw(input_size)
     points, point_strides = [], []
     for s in strides:
-        n = input_size // s
-        ys, xs = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        ys, xs = np.meshgrid(np.arange(height // s), np.arange(width // s), indexing="ij")
         points.append(np.stack([xs.ravel(), ys.ravel()], 1) * s + s / 2)
-        point_strides.append(np.full(n * n, s))
+        point_strides.append(np.full(xs.size, s))
     return np.concatenate(points).astype("float32"), np.concatenate(point_strides).astype("float32")
 
 
