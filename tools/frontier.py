@@ -57,6 +57,13 @@ def invoke_ms(interpreter, runs: int) -> float:
     return median_ms(interpreter.invoke, runs, warmup=1)
 
 
+def network_shape(card, file_shape: tuple[int, int]) -> str:
+    """' (network 320x256)' where the file pads its input to another shape inside, else ''."""
+    from kerasdet.core.letterbox import input_hw
+    height, width = input_hw(card.input_size)
+    return "" if (height, width) == tuple(file_shape) else f" (network {width}x{height})"
+
+
 def detect_ms(detector, images) -> float:
     times = []
     for image in images:
@@ -148,7 +155,7 @@ def main() -> None:
         metrics = evaluate(files["int8"], args.data)
         keras_model, _ = load_model(checkpoint)
         height, width = TFLiteDetector(files["int8"]).input_shape
-        rows.append({"name": name, "checkpoint": str(checkpoint), "input": f"{width}x{height}",
+        rows.append({"name": name, "checkpoint": str(checkpoint), "input": f"{width}x{height}" + network_shape(card, (height, width)),
                      "alpha": card.alpha, "params": count_params(keras_model), "map50": metrics["map50"],
                      "map": metrics["map"], "mb": files["int8"].stat().st_size / 1e6})
         interpreters = {}
