@@ -144,7 +144,7 @@ def _coerce(value, hint, key: str, source: str):
             try:
                 return _coerce(value, option, key, source)
             except ConfigError as err:
-                errors.append(str(err).split(": ", 1)[1])
+                errors.append(str(err).removeprefix(f"{source}: "))
         raise ConfigError(f"{source}: " + ", or ".join(errors))
     if origin is list:
         (item_hint,) = typing.get_args(hint)

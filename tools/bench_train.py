@@ -26,8 +26,8 @@ from timing import median_ms  # noqa: E402  (tools/timing.py)
 import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
-from kerasdet.models.detector import count_params  # noqa: E402
 from kerasdet.core.letterbox import input_hw  # noqa: E402
+from kerasdet.models.detector import count_params  # noqa: E402
 from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
 from kerasdet.train import Trainer  # noqa: E402
 
@@ -64,12 +64,13 @@ def main() -> None:
     model = trainer.model
     rng = np.random.default_rng(0)
     images = tf.constant(rng.integers(0, 255, (args.batch, *input_hw(size), 3), dtype=np.uint8))
+    side = min(input_hw(size))
     boxes = np.full((args.batch, 32, 4), -1, np.float32)
     classes = np.full((args.batch, 32), -1, np.float32)
     for i in range(args.batch):
         for j in range(3):
-            x, y = rng.uniform(0, min(input_hw(size)) * 0.7, 2)
-            w, h = rng.uniform(20, min(input_hw(size)) * 0.3, 2)
+            x, y = rng.uniform(0, side * 0.7, 2)
+            w, h = rng.uniform(20, side * 0.3, 2)
             boxes[i, j] = (x, y, x + w, y + h)
             classes[i, j] = rng.integers(0, args.classes)
     targets = {"boxes": tf.constant(boxes), "classes": tf.constant(classes)}

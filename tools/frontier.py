@@ -155,7 +155,8 @@ def main() -> None:
         metrics = evaluate(files["int8"], args.data)
         keras_model, _ = load_model(checkpoint)
         height, width = TFLiteDetector(files["int8"]).input_shape
-        rows.append({"name": name, "checkpoint": str(checkpoint), "input": f"{width}x{height}" + network_shape(card, (height, width)),
+        rows.append({"name": name, "checkpoint": str(checkpoint),
+                     "input": f"{width}x{height}" + network_shape(card, (height, width)),
                      "alpha": card.alpha, "params": count_params(keras_model), "map50": metrics["map50"],
                      "map": metrics["map"], "mb": files["int8"].stat().st_size / 1e6})
         interpreters = {}

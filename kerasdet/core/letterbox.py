@@ -14,11 +14,18 @@ INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "a
 
 def input_hw(input_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
     """`model.input_size` as (height, width): an int is a square, a pair is [width, height] (as
-    image sizes are written: 320x256), for frames that are all wider than tall."""
+    image sizes are written: 320x256), for frames that all share one shape."""
     if np.ndim(input_size) == 0:
         return int(input_size), int(input_size)
     width, height = input_size
     return int(height), int(width)
+
+
+def letterbox_shape(shape: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], float]:
+    """((height, width) of a `shape` (height, width) image scaled to fit inside `size`, the scale)."""
+    (h, w), (height, width) = shape, size
+    scale = min(height / h, width / w)
+    return (min(height, max(1, round(h * scale))), min(width, max(1, round(w * scale)))), scale
 
 
 def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:
@@ -26,9 +33,7 @@ def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarra
     (height, width): the image is scaled to fit inside it and the result is height x width x 3 (an
     exported model's input, serving.py)."""
     height, width = (size, size) if np.ndim(size) == 0 else size
-    h, w = image.shape[:2]
-    scale = min(height / h, width / w)
-    new_w, new_h = min(width, max(1, round(w * scale))), min(height, max(1, round(h * scale)))
+    (new_h, new_w), scale = letterbox_shape(image.shape[:2], (height, width))
     out = np.full((height, width, 3), PAD_VALUE, np.uint8)
     # INTER_LINEAR for both directions: 3x cheaper than INTER_AREA and what inference uses too
     out[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)

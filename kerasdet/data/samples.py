@@ -30,7 +30,6 @@ class SampleLoader:
     def __init__(self, dataset: DetectionDataset, input_size: int | list[int], max_boxes: int,
                  augment: AugmentConfig | None = None, cache: ImageCache | None = None, seed: int | None = None):
         self.records = dataset.records
-        self.input_size = input_size
         self.input_hw = input_hw(input_size)  # (height, width) of every sample
         self.max_boxes = max_boxes
         self.transform = build_augmentation(augment, seed) if augment is not None else None

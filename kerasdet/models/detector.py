@@ -28,11 +28,11 @@ def neck_width(cfg: ModelConfig) -> int:
 
 def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     arch = get_architecture(cfg.arch)
-    height, width = input_hw(cfg.input_size)
-    if height % 32 or width % 32:
+    input_h, input_w = input_hw(cfg.input_size)
+    if input_h % 32 or input_w % 32:
         raise ValueError(f"model.input_size: each side must be a multiple of 32, got {cfg.input_size}")
     backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
-    images = keras.Input((height, width, 3), name="images")
+    images = keras.Input((input_h, input_w, 3), name="images")
     features = backbone(images)  # a pretrained backbone's BatchNorm is frozen in backbones.py
     width = neck_width(cfg)
     predictions = arch.build_head(pan_fpn(features, width), num_classes, width, cfg.input_size)

@@ -27,7 +27,7 @@ import tensorflow as tf
 
 from ..core.card import CARD_FILE, ModelCard
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import input_hw, letterbox
+from ..core.letterbox import input_hw, letterbox, letterbox_shape
 from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
@@ -68,15 +68,14 @@ def frame_shape(data: str | Path, input_size: int | list[int]) -> tuple[tuple[in
     `input_size` (touching two of its sides), and a sentence saying why; the model's own shape when
     no shape is shared by half of them. Sizes are those after the EXIF rotation, as the model sees
     the images (a plain image's header is read for it)."""
-    height, width = input_hw(input_size)
+    model_shape = input_hw(input_size)
     sizes = [known or oriented_size(*image_header(path)) for path, _, known in _images(data)]
     shapes = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
     if not shapes or shapes[0][1] * 2 <= len(sizes):
-        return (height, width), f"the model's: no shape is shared by half of the {len(sizes)} images of {data}"
+        return model_shape, f"the model's: no shape is shared by half of the {len(sizes)} images of {data}"
     ratio, n = shapes[0]
     w, h = next((w, h) for w, h in sizes if round(w / h, 2) == ratio)
-    scale = min(height / h, width / w)
-    shape = (min(height, round(h * scale)), min(width, round(w * scale)))
+    shape, _ = letterbox_shape((h, w), model_shape)
     return shape, f"the shape of {n} of the {len(sizes)} images of {data}"
 
 

@@ -16,8 +16,9 @@ from .metadata import METADATA_NAME, read_metadata
 def describe(path: str | Path) -> str:
     path = Path(path)
     card = read_card(path)
+    height, width = input_hw(card.input_size)
     lines = [f"{path} ({path.stat().st_size / 1e6:.2f} MB)",
-             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {'x'.join(map(str, input_hw(card.input_size)[::-1]))}, "
+             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {width}x{height}, "
              f"kerasdet {card.kerasdet_version}",
              f"  classes: {', '.join(card.class_names)}",
              f"  input convention: {card.input}", f"  NMS: {card.nms}"]

@@ -16,7 +16,7 @@ from .box_coding import REG_MAX
 
 
 def yolo_head(features, num_classes: int, width: int, input_size: int | list[int], name: str = "head"):
-    height, input_width = input_hw(input_size)
+    input_h, input_w = input_hw(input_size)
     box_outputs, class_outputs = [], []
     for level, (feature, stride) in enumerate(zip(features, STRIDES)):
         n = f"{name}_p{level + 3}"
@@ -28,7 +28,7 @@ def yolo_head(features, num_classes: int, width: int, input_size: int | list[int
         # Prior-probability bias (as in RetinaNet / Ultralytics): about 5 objects per image at
         # start, so the thousands of background anchors do not swamp the first steps.
         # KerasCV's YOLOV8 head starts at 0.5 and is one reason it fine-tunes so poorly.
-        prior = math.log(5 / num_classes / (height / stride * input_width / stride))
+        prior = math.log(5 / num_classes / (input_h / stride * input_w / stride))
         cls = keras.layers.Conv2D(num_classes, 1, name=f"{n}_cls_out",
                                   bias_initializer=keras.initializers.Constant(prior))(cls)
         box_outputs.append(keras.layers.Reshape((-1, 4 * REG_MAX), name=f"{n}_box_flat")(box))
