@@ -27,8 +27,8 @@ import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
 from kerasdet.core.letterbox import input_hw  # noqa: E402
-from kerasdet.models.detector import count_params  # noqa: E402
 from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
+from kerasdet.models.detector import count_params  # noqa: E402
 from kerasdet.train import Trainer  # noqa: E402
 
 SHARED_WEIGHTS = Path(__file__).resolve().parents[2] / "shared" / "weights"

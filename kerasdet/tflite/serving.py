@@ -6,8 +6,8 @@ Keras and TFLite detections agree.
 The input is (1, H, W, 3) uint8 RGB with H x W the shape of the frames it will see (4:3 photos:
 320 x 240), padded inside the graph bottom and right with the letterbox grey to the input the network
 was trained on (model.input_size: a square or a rectangle). A runtime that stretches every frame to
-the input (MediaPipe Tasks does) then feeds exactly what kerasdet's letterbox feeds: both scale the frame by the same factor and
-the padding is the same.
+the input (MediaPipe Tasks does) then feeds exactly what kerasdet's letterbox feeds: both scale the
+frame by the same factor and the padding is the same.
 
 The outputs are core/tflite_outputs.py's, in its order; MediaPipe Tasks' ObjectDetector and the
 TFLite Task Library read them through the file's metadata (metadata.py).
