@@ -138,3 +138,26 @@ def test_the_weight_average_spans_about_one_epoch_whatever_the_run_length():
         assert all(np.allclose(a, e) for a, e in zip(model.get_weights(), expected))
         assert not np.allclose(model.get_weights()[1], 8.0)  # the average lags the live weights
     assert np.allclose(model.get_weights()[1], 8.0)  # and the live ones come back after
+
+
+def test_each_step_sets_the_rate_from_the_schedule_and_the_resume_state_leaves_it_out(untrained):
+    # Keras' AdamW, given the schedule itself, evaluates it once per decayed variable; the Trainer
+    # sets each optimizer's rate once a step instead (trainer.py). (On 2026-12-02 the weights after
+    # 8 steps, frozen and not, in warm-up and in the cosine, matched the earlier code bit for bit.)
+    import numpy as np
+    trainer, head = untrained.trainer, untrained.trainer.optimizers["head"]
+    weights, state = trainer.model.get_weights(), trainer.state()
+    step = int(head.iterations)
+    assert step >= 1 and float(trainer.rate("head", step)) != float(trainer.rate("head", 0))  # still warming up
+    images = np.zeros((2, 64, 64, 3), np.uint8)
+    targets = {"boxes": np.array([[[4, 4, 40, 50]], [[20, 10, 60, 60]]], np.float32),
+               "classes": np.array([[1], [0]], np.float32)}
+    try:
+        trainer.train_step(images, targets, backbone_frozen=True)
+        assert float(head.learning_rate) == pytest.approx(float(trainer.rate("head", step)))  # the step's rate
+        assert trainer.learning_rate == pytest.approx(float(trainer.rate("head", step + 1)))  # the next one's
+    finally:
+        trainer.model.set_weights(weights)
+        trainer.load_state(state)
+    assert int(head.iterations) == step
+    assert not [k for k in state if "learning_rate" in k] and any("iteration" in k for k in state)
