@@ -149,9 +149,9 @@ def test_each_step_sets_the_rate_from_the_schedule_and_the_resume_state_leaves_i
     weights, state = trainer.model.get_weights(), trainer.state()
     step = int(head.iterations)
     assert step >= 1 and float(trainer.rate("head", step)) != float(trainer.rate("head", 0))  # still warming up
-    images = np.zeros((2, 64, 64, 3), np.uint8)
-    targets = {"boxes": np.array([[[4, 4, 40, 50]], [[20, 10, 60, 60]]], np.float32),
-               "classes": np.array([[1], [0]], np.float32)}
+    images = np.zeros((2, 64, 64, 3), np.uint8)  # the fixture's shapes, so its traced step is reused
+    targets = {"boxes": np.array([[[4, 4, 40, 50], [-1] * 4], [[20, 10, 60, 60], [30, 30, 50, 50]]], np.float32),
+               "classes": np.array([[1, -1], [0, 1]], np.float32)}
     try:
         trainer.train_step(images, targets, backbone_frozen=True)
         assert float(head.learning_rate) == pytest.approx(float(trainer.rate("head", step)))  # the step's rate
