@@ -3,6 +3,11 @@ chain (tests/integration/: one tiny model trained, exported and used end to end)
 import hashlib
 import importlib.util
 import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,10 +115,45 @@ def tiny_config(root, epochs):
 TINY_EPOCHS = 30
 
 
+def state_epoch(run: Path) -> int:
+    """The epochs a run's resume state holds (0 before the first is saved)."""
+    state = run / "last_state.npz"  # replaced atomically, never half-written
+    return int(np.load(state)["progress/epoch"]) if state.exists() else 0
+
+
+def train_until_killed(config: Path, run: Path, epochs: int) -> int:
+    """`kerasdet train CONFIG --out RUN` in a process of its own, SIGKILLed once its resume state
+    holds at least `epochs` epochs; returns the epochs it holds then."""
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "kerasdet", "train", str(config), "--out", str(run)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 300
+    try:
+        while time.time() < deadline and state_epoch(run) < epochs:
+            assert proc.poll() is None, "training ended before it could be killed"
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    return state_epoch(run)
+
+
+@dataclass
+class Trained:
+    run_dir: Path
+    best_metrics: dict
+    killed_after: int  # epochs the first process had finished when it was killed
+
+
 @pytest.fixture(scope="session")
 def trained(tiny_project):
+    """The tiny model, trained as a user's run often goes: `kerasdet train` killed after two epochs,
+    then finished with `fit(resume=RUN)` (one run for the chain and the resume test: two traces, not four)."""
     from kerasdet.train import fit
-    return fit(load_config(tiny_config(tiny_project, TINY_EPOCHS)), out=tiny_project / "run", quiet=True)
+    run = tiny_project / "run"
+    killed_after = train_until_killed(tiny_config(tiny_project, TINY_EPOCHS), run, 2)
+    result = fit(None, resume=run, quiet=True)
+    return Trained(result.run_dir, result.best_metrics, killed_after)
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +186,18 @@ def spread_class_scores(model, rng) -> None:
         if layer.name.endswith("_cls_out"):
             kernel, bias = layer.get_weights()
             layer.set_weights([rng.normal(0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
+
+
+@contextmanager
+def left_as_found(trainer):
+    """Steps taken inside leave a shared fixture's trainer (weights, optimizer state) as they found
+    it: the tests after it, in any order, see the model `untrained.path` holds."""
+    weights, state = trainer.model.get_weights(), trainer.state()
+    try:
+        yield trainer
+    finally:
+        trainer.model.set_weights(weights)
+        trainer.load_state(state)
 
 
 @pytest.fixture(scope="session", params=list(ARCHITECTURES))

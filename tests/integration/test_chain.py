@@ -1,5 +1,5 @@
 """The integration chain on one tiny model (conftest's `trained`: 30 epochs from scratch on
-synthetic hearts and stars, 2-3 minutes on 2 cores): train -> run folder and resume -> export -> evaluate
+synthetic hearts and stars, killed after two and resumed, 2-3 minutes on 2 cores): train -> run folder and resume -> export -> evaluate
 -> detect and the camera loop. Everything that needs a model which has learnt something is here;
 tests/unit/ needs none."""
 import os
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import TINY_EPOCHS, load_tool, tiny_config as config
+from conftest import TINY_EPOCHS, load_tool, state_epoch, tiny_config as config
 from kerasdet.cli import main as kerasdet_main
 from kerasdet.config import load_config
 from kerasdet.core.detections import box_iou_matrix
@@ -60,35 +60,13 @@ def test_run_folder_has_everything(trained):
     assert model.input_shape == (None, 96, 96, 3)
 
 
-def test_resume_continues_a_killed_run(tiny_project):
-    cfg = config(tiny_project, 4)
-    run = tiny_project / "killed"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen([sys.executable, "-m", "kerasdet", "train", str(cfg), "--out", str(run)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    deadline = time.time() + 300
-    try:
-        state_epoch = 0
-        while time.time() < deadline and state_epoch < 2:
-            assert proc.poll() is None, "training ended before it could be killed"
-            time.sleep(0.5)
-            if (run / "last_state.npz").exists():  # replaced atomically, never half-written
-                state_epoch = int(np.load(run / "last_state.npz")["progress/epoch"])
-    finally:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-    assert 2 <= state_epoch < 4
-    from kerasdet.train import fit
-    result = fit(None, resume=run, quiet=True)
-    history = pd.read_csv(run / "metrics.csv")
-    assert list(history.epoch) == list(range(1, 5))  # continued at state_epoch + 1, none repeated
-    assert int(np.load(run / "last_state.npz")["progress/epoch"]) == 4
-    assert result.best_metrics["map50"] >= 0.0 and (run / "best.keras").exists()
-
-
-def _state_epoch(run: Path) -> int:
-    state = run / "last_state.npz"  # replaced atomically, never half-written
-    return int(np.load(state)["progress/epoch"]) if state.exists() else 0
+def test_resume_continues_a_killed_run(trained):
+    # `trained` is a run SIGKILLed after two or more epochs and finished with fit(resume=...)
+    assert 2 <= trained.killed_after < TINY_EPOCHS
+    history = pd.read_csv(trained.run_dir / "metrics.csv")
+    assert list(history.epoch) == list(range(1, TINY_EPOCHS + 1))  # continued at killed_after + 1, none repeated
+    assert state_epoch(trained.run_dir) == TINY_EPOCHS
+    assert (trained.run_dir / "best.keras").exists()
 
 
 @pytest.mark.slow  # five starts of a few epochs each, every one re-tracing: about 3 minutes on 2 cores
@@ -101,8 +79,8 @@ def test_killed_again_and_again_it_resumes_to_the_end(tiny_project):
     kills = 0
     while True:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        began, deadline = _state_epoch(run), time.time() + 300
-        while proc.poll() is None and _state_epoch(run) == began and time.time() < deadline:
+        began, deadline = state_epoch(run), time.time() + 300
+        while proc.poll() is None and state_epoch(run) == began and time.time() < deadline:
             time.sleep(0.2)
         time.sleep(rng.uniform(0.0, 3.0))
         if proc.poll() is not None or kills == 4:
@@ -114,7 +92,7 @@ def test_killed_again_and_again_it_resumes_to_the_end(tiny_project):
     assert proc.wait(timeout=300) == 0 and kills >= 2
     history = pd.read_csv(run / "metrics.csv")
     assert list(history.epoch) == list(range(1, 9))
-    assert _state_epoch(run) == 8
+    assert state_epoch(run) == 8
     load_model(run / "best.keras")
     assert not list(run.glob("*.tmp.*"))  # temporaries of killed saves are gone
 

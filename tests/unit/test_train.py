@@ -1,6 +1,8 @@
 """Training pieces that need no training run: resume of a non-run, config errors, box slots."""
 import pytest
 
+from conftest import left_as_found
+
 
 def test_resume_of_a_folder_that_is_not_a_run(tmp_path):
     from kerasdet.train import fit
@@ -146,18 +148,15 @@ def test_each_step_sets_the_rate_from_the_schedule_and_the_resume_state_leaves_i
     # 8 steps, frozen and not, in warm-up and in the cosine, matched the earlier code bit for bit.)
     import numpy as np
     trainer, head = untrained.trainer, untrained.trainer.optimizers["head"]
-    weights, state = trainer.model.get_weights(), trainer.state()
+    state = trainer.state()
     step = int(head.iterations)
     assert step >= 1 and float(trainer.rate("head", step)) != float(trainer.rate("head", 0))  # still warming up
     images = np.zeros((2, 64, 64, 3), np.uint8)  # the fixture's shapes, so its traced step is reused
     targets = {"boxes": np.array([[[4, 4, 40, 50], [-1] * 4], [[20, 10, 60, 60], [30, 30, 50, 50]]], np.float32),
                "classes": np.array([[1, -1], [0, 1]], np.float32)}
-    try:
+    with left_as_found(trainer):
         trainer.train_step(images, targets, backbone_frozen=True)
         assert float(head.learning_rate) == pytest.approx(float(trainer.rate("head", step)))  # the step's rate
         assert trainer.learning_rate == pytest.approx(float(trainer.rate("head", step + 1)))  # the next one's
-    finally:
-        trainer.model.set_weights(weights)
-        trainer.load_state(state)
     assert int(head.iterations) == step
     assert not [k for k in state if "learning_rate" in k] and any("iteration" in k for k in state)
