@@ -18,7 +18,6 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from kerasdet.config import load_config  # noqa: E402
 from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
 from kerasdet.data.split import split_dataset  # noqa: E402
 from kerasdet.data.synthetic import make_demo_dataset, make_demo_video  # noqa: E402
