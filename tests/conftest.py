@@ -116,7 +116,8 @@ TINY_EPOCHS = 30
 
 def state_epoch(run: Path) -> int:
     """The epochs a run's resume state holds (0 before the first is saved)."""
-    state = run / "last_state.npz"  # replaced atomically, never half-written
+    from kerasdet.train import RunFolder
+    state = run / RunFolder.STATE  # replaced atomically, never half-written
     return int(np.load(state)["progress/epoch"]) if state.exists() else 0
 
 

@@ -1,7 +1,7 @@
 """The integration chain on one tiny model (conftest's `trained`: 30 epochs from scratch on
-synthetic hearts and stars, killed after two and resumed, 2-3 minutes on 2 cores): train -> run folder and resume -> export -> evaluate
--> detect and the camera loop. Everything that needs a model which has learnt something is here;
-tests/unit/ needs none."""
+synthetic hearts and stars, killed after two and resumed, 2-3 minutes on 2 cores): train -> run
+folder and resume -> export -> evaluate -> detect and the camera loop. Everything that needs a model
+which has learnt something is here; tests/unit/ needs none."""
 import os
 import shutil
 import signal
