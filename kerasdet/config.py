@@ -63,6 +63,10 @@ class TrainConfig:
     eval_every: int = 1
     eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
     seed: int = 0
+    # A trained .keras checkpoint (same arch and classes, same model.input_size) whose predictions the
+    # model also learns from: a small preset taught by a larger one (README, "Distillation"). "": none.
+    distill_from: str = ""
+    distill_weight: float = 1.0  # the teacher's term in the loss, beside the ground truth's
     distribute: str = "auto"  # auto | none | mirrored | multi_worker (train/distribute.py; README: more than one GPU)
     out: str = "runs"  # run folders go to OUT/<config name><n>, relative to the working directory
 
@@ -126,12 +130,13 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     "train.backbone_trainable_fraction": _UNIT,
     "train.weight_decay": (0.0, None, False),
     "train.clipnorm": (0.0, None, True),
+    "train.distill_weight": (0.0, None, False),
     "data.max_left_out": _UNIT,
     **{f"augment.{k}": _UNIT for k in ("gray", "hflip", "color_jitter", "affine", "crop", "min_visibility", "mosaic",
                                        "brightness", "contrast", "saturation", "translate")},
     "augment.hue": (0.0, 0.5, False),
 }
-_PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights")
+_PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights", "train.distill_from")
 _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
 
 

@@ -20,14 +20,17 @@ from ..core.registry import ARCHITECTURES
 class Architecture:
     name: str = ""
     loss_terms: tuple[str, ...] = ()  # named parts of the loss, logged beside the total "loss"
+    # Whether loss_fn also takes a teacher's predictions (train.distill_from), adding "distill_loss",
+    # and a `distill_weight` option, that term's weight in the total.
+    distills: bool = False
 
     def build_head(self, features, num_classes: int, width: int, input_size: int | list[int]) -> list:
         """[P3, P4, P5] feature maps -> [box outputs (B, A, ...), class logits (B, A, C)]."""
         raise NotImplementedError
 
-    def loss_fn(self, input_size: int | list[int], num_classes: int):
-        """(predictions, gt_boxes (B, M, 4), gt_classes (B, M)) -> {"loss": total, term: value, ...};
-        ground truth comes boxes first, padding (-1) after."""
+    def loss_fn(self, input_size: int | list[int], num_classes: int, **options):
+        """(predictions, gt_boxes (B, M, 4), gt_classes (B, M)[, teacher predictions]) ->
+        {"loss": total, term: value, ...}; ground truth comes boxes first, padding (-1) after."""
         raise NotImplementedError
 
     def decode_boxes(self, box_outputs, input_size: int | list[int]):
@@ -39,12 +42,13 @@ class Architecture:
         box_outputs, class_logits = predictions
         return self.decode_boxes(box_outputs, input_size), ops.sigmoid(class_logits)
 
-    def loss(self, input_size: int | list[int], num_classes: int):
+    def loss(self, input_size: int | list[int], num_classes: int, **options):
         """`loss_fn`, on the box slots a batch uses: label assignment compares every box slot with
         every anchor, and batches come padded to data.max_boxes where most images hold a few boxes
         (a hands batch took 83 ms with the padding, most of it on -1 rows)."""
-        loss = self.loss_fn(input_size, num_classes)
-        return lambda predictions, boxes, classes: loss(predictions, *trim_box_padding(boxes, classes))
+        loss = self.loss_fn(input_size, num_classes, **options)
+        return lambda predictions, boxes, classes, *teacher: loss(predictions, *trim_box_padding(boxes, classes),
+                                                                 *teacher)
 
 
 def trim_box_padding(boxes, classes):

@@ -3,7 +3,8 @@
 Recipe for a few hundred images: warm-up then cosine learning rate, global-norm gradient
 clipping, a first phase with the backbone frozen (no gradients through it at all, so it is also
 fast), then the last `train.backbone_trainable_fraction` of the backbone trained at a lower rate.
-The loss and its named terms come from the architecture (models/<arch>/).
+The loss and its named terms come from the architecture (models/<arch>/). With a teacher
+(teacher.py), each batch also goes through it, outside the gradient, and the loss compares.
 
 Under a `tf.distribute` strategy (distribute.py) each replica takes its slice of the global
 batch. The losses normalise by the whole global batch (models/common/global_batch.py), so each
@@ -38,11 +39,13 @@ def last_backbone_variables(backbone: keras.Model, fraction: float) -> list:
 
 class Trainer:
     def __init__(self, cfg: Config, num_classes: int, steps_per_epoch: int,
-                 strategy: tf.distribute.Strategy | None = None, schedule=None):
+                 strategy: tf.distribute.Strategy | None = None, schedule=None, teacher=None):
         """`schedule(peak)`: the learning-rate schedule of an optimizer whose rate is `peak` (the
         head's train.learning_rate, the backbone's that times train.backbone_lr_factor); by default
-        the recipe's warm-up and cosine over train.epochs."""
+        the recipe's warm-up and cosine over train.epochs. `teacher`: a frozen model from
+        `load_teacher` whose predictions the loss also learns (train.distill_from)."""
         self.strategy = strategy or tf.distribute.get_strategy()
+        self.teacher = teacher
         with self.strategy.scope():  # variables (model, optimizers) are mirrored on every replica
             self._build(cfg, num_classes, steps_per_epoch, schedule)
         self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
@@ -53,8 +56,9 @@ class Trainer:
         self.model = build_detector(cfg.model, num_classes)
         use_fused_batchnorm(self.model, synchronized=self.strategy.num_replicas_in_sync > 1)
         arch = get_architecture(cfg.model.arch)
-        self.loss = arch.loss(cfg.model.input_size, num_classes)
-        self.loss_terms = ("loss",) + arch.loss_terms
+        options = {"distill_weight": t.distill_weight} if self.teacher is not None else {}
+        self.loss = arch.loss(cfg.model.input_size, num_classes, **options)
+        self.loss_terms = ("loss",) + arch.loss_terms + (("distill_loss",) if self.teacher is not None else ())
         backbone = self.model.get_layer("backbone")
         backbone_ids = {id(v) for v in backbone.trainable_variables}
         self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
@@ -81,8 +85,10 @@ class Trainer:
         replicas = self.strategy.num_replicas_in_sync
 
         def replica_step(images, boxes, classes):
+            images = tf.cast(images, tf.float32)
+            teacher = () if self.teacher is None else (self.teacher(images, training=False),)
             with tf.GradientTape() as tape:
-                losses = self.loss(self.model(tf.cast(images, tf.float32), training=True), boxes, classes)
+                losses = self.loss(self.model(images, training=True), boxes, classes, *teacher)
             grads = tape.gradient(losses["loss"], variables)
             if replicas > 1:
                 grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)

@@ -12,14 +12,15 @@ from .loss import yolo_loss
 class YOLOv8(Architecture):
     name = "yolov8"
     loss_terms = ("box_loss", "class_loss", "dfl_loss")
+    distills = True
 
     def build_head(self, features, num_classes, width, input_size):
         return yolo_head(features, num_classes, width, input_size)
 
-    def loss_fn(self, input_size, num_classes):
+    def loss_fn(self, input_size, num_classes, distill_weight: float = 1.0):
         points, strides = (tf.constant(a) for a in anchor_points(input_size))
-        return lambda predictions, boxes, classes: yolo_loss(predictions, boxes, classes, points, strides,
-                                                             num_classes)
+        return lambda predictions, boxes, classes, teacher=None: yolo_loss(
+            predictions, boxes, classes, points, strides, num_classes, teacher, distill_weight)
 
     def decode_boxes(self, box_outputs, input_size):
         points, strides = anchor_points(input_size)

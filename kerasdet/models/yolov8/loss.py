@@ -2,6 +2,12 @@
 
 Weights 7.5 / 0.5 / 1.5 and normalisation by the sum of target scores follow Ultralytics,
 which fine-tunes reliably on small sets; KerasCV's YOLOV8Detector drops the DFL term.
+
+With a teacher (train.distill_from: a larger YOLOv8 on the same input), the model also learns the
+teacher's predictions on the same augmented batch: its class probabilities at every anchor, and
+its box-side distributions where the ground truth assigns a box (localization distillation,
+Zheng et al., arXiv 2102.12252). Both are KL divergences, so they are zero when the student
+matches the teacher, and weighted as the class and DFL terms they sit beside.
 """
 from __future__ import annotations
 
@@ -14,6 +20,9 @@ from .assigner import task_aligned_assign
 from .box_coding import REG_MAX, boxes_to_distances, distances_to_boxes, expected_distances
 
 BOX_WEIGHT, CLASS_WEIGHT, DFL_WEIGHT = 7.5, 0.5, 1.5
+# Softens the box-side distributions before comparing them; 10 is the LD paper's (and mmdetection's
+# LDHead's) setting, with the KL scaled by its square so gradients keep their size (Hinton et al.).
+BOX_DISTILL_TEMPERATURE = 10.0
 
 
 def _distribution_focal_loss(box_logits, target_distances):
@@ -27,9 +36,28 @@ def _distribution_focal_loss(box_logits, target_distances):
     return -ops.mean(pick(left) * (1 - w_right) + pick(left + 1) * w_right, axis=-1)  # (B, A)
 
 
-def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: int):
-    """predictions: (box logits (B, A, 4 * REG_MAX), class logits (B, A, C)).
-    Returns {"loss": weighted total, "box_loss", "class_loss", "dfl_loss"}, each a scalar."""
+def _binary_kl(teacher_logits, student_logits):
+    """KL(teacher || student) of independent Bernoulli class scores, elementwise, from logits."""
+    p = ops.sigmoid(teacher_logits)
+    log_p, log_not_p = ops.log_sigmoid(teacher_logits), ops.log_sigmoid(-teacher_logits)
+    log_q, log_not_q = ops.log_sigmoid(student_logits), ops.log_sigmoid(-student_logits)
+    return p * (log_p - log_q) + (1 - p) * (log_not_p - log_not_q)
+
+
+def _box_distribution_kl(teacher_logits, student_logits, temperature: float = BOX_DISTILL_TEMPERATURE):
+    """KL(teacher || student) of each box side's bin distribution at `temperature`, times its
+    square, averaged over the four sides: (B, A)."""
+    shape = ops.shape(student_logits)
+    bins = lambda logits: ops.reshape(logits, (shape[0], shape[1], 4, REG_MAX)) / temperature  # noqa: E731
+    log_t, log_s = ops.log_softmax(bins(teacher_logits), axis=-1), ops.log_softmax(bins(student_logits), axis=-1)
+    return ops.mean(ops.sum(ops.exp(log_t) * (log_t - log_s), axis=-1), axis=-1) * temperature ** 2
+
+
+def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: int, teacher=None,
+              distill_weight: float = 1.0):
+    """predictions (and `teacher`'s, when given): (box logits (B, A, 4 * REG_MAX), class logits (B, A, C)).
+    Returns {"loss": weighted total, "box_loss", "class_loss", "dfl_loss"} (and "distill_loss",
+    in the total times `distill_weight`, with a teacher), each a scalar."""
     box_logits, class_logits = predictions
     pred_boxes = distances_to_boxes(expected_distances(box_logits), points, strides)
     target_boxes, target_scores, foreground = task_aligned_assign(
@@ -41,4 +69,11 @@ def yolo_loss(predictions, gt_boxes, gt_classes, points, strides, num_classes: i
     dfl = _distribution_focal_loss(box_logits, boxes_to_distances(target_boxes, points, strides))
     dfl_loss = ops.sum(dfl * weight) / score_sum
     total = BOX_WEIGHT * box_loss + CLASS_WEIGHT * class_loss + DFL_WEIGHT * dfl_loss
-    return {"loss": total, "box_loss": box_loss, "class_loss": class_loss, "dfl_loss": dfl_loss}
+    losses = {"box_loss": box_loss, "class_loss": class_loss, "dfl_loss": dfl_loss}
+    if teacher is not None:
+        teacher_box_logits, teacher_class_logits = teacher
+        distill = (CLASS_WEIGHT * ops.sum(_binary_kl(teacher_class_logits, class_logits)) +
+                   DFL_WEIGHT * ops.sum(_box_distribution_kl(teacher_box_logits, box_logits) * weight)) / score_sum
+        losses["distill_loss"] = distill
+        total = total + distill_weight * distill
+    return {"loss": total, **losses}
