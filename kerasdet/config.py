@@ -64,7 +64,7 @@ class TrainConfig:
     eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
     seed: int = 0
     # A trained .keras checkpoint (same arch and classes, same model.input_size) whose predictions the
-    # model also learns from: a small preset taught by a larger one (README, "Distillation"). "": none.
+    # model also learns from: a small preset taught by a larger one (train/teacher.py). "": none.
     distill_from: str = ""
     distill_weight: float = 1.0  # the teacher's term in the loss, beside the ground truth's
     distribute: str = "auto"  # auto | none | mirrored | multi_worker (train/distribute.py; README: more than one GPU)
