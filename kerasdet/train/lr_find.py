@@ -1,7 +1,7 @@
 """`kerasdet lr-find CONFIG`: the learning-rate range test (L. Smith, "Cyclical Learning Rates for
 Training Neural Networks", 2017; fast.ai's `lr_find`).
 
-Training starts as `kerasdet train` would (same data, augmentation, model and weights; the backbone
+Training starts as `kerasdet train` would (same data, augmentation, model, weights and teacher; the backbone
 frozen when the recipe starts frozen) while the head's learning rate rises exponentially from
 `start` to `end`, one rate per step (the backbone's follows at train.backbone_lr_factor times it).
 The loss at each step is recorded and smoothed; the test stops once the smoothed loss has grown
@@ -24,6 +24,7 @@ from ..data.dataset import load_dataset
 from .fit import backbone_frozen, training_batches, training_loader
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
+from .teacher import load_teacher
 from .trainer import Trainer
 
 START, END, STEPS = 1e-6, 1.0, 100
@@ -70,8 +71,11 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
     loader = training_loader(cfg, train_ds)
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
+    t = cfg.train  # a distilled run's loss has the teacher's term: the test ramps that loss, as training would
+    teacher = load_teacher(t.distill_from, cfg.model, train_ds.class_names) if t.distill_from else None
     trainer = Trainer(cfg, len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
-        peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0)  # backbone_lr_factor 0
+        peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0,  # backbone_lr_factor 0
+        teacher=teacher)
     batches = training_batches(trainer, loader)
     frozen = backbone_frozen(cfg, epoch=0)  # as training starts
     rates, losses = [], []

@@ -39,6 +39,20 @@ def test_short_fit_learns(trained):
     assert trained.best_metrics["map50"] > 3 * history.map50.dropna().iloc[0] + 0.1
 
 
+def test_a_distilled_fit_learns_its_teachers_predictions_and_lr_find_ramps_that_loss(trained, tiny_project, tmp_path):
+    from kerasdet.train import RunFolder, fit
+    from kerasdet.train.lr_find import lr_find
+    teacher = f"train.distill_from={trained.run_dir / RunFolder.BEST}"
+    result = fit(load_config(config(tiny_project, 4), [teacher]), out=tmp_path / "kd", quiet=True)
+    history = pd.read_csv(result.run_dir / RunFolder.METRICS)
+    assert history.distill_loss.iloc[-1] < 0.7 * history.distill_loss.iloc[0]  # the student moves towards it
+    # lr-find trains the loss the run will: with a heavily weighted teacher its first loss is far higher
+    first = {weight: lr_find(load_config(config(tiny_project, 1), overrides), steps=2, out=tmp_path / f"lr{weight}",
+                             quiet=True).losses[0]
+             for weight, overrides in ((0, []), (100, [teacher, "train.distill_weight=100"]))}
+    assert first[100] > 2 * first[0]
+
+
 @pytest.mark.slow
 def test_short_retinanet_fit_learns(tiny_project):
     # measured: best mAP@0.5 0.32 after 14 epochs (YOLOv8 on the same data: see `trained`)
