@@ -203,8 +203,19 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     return raw
 
 
+def _paths_from_working_directory(raw: dict, overrides: list[str] | None) -> dict:
+    """A relative path given with --set is relative to where the command is typed (as a shell user
+    means it), not to the config file; `_resolve_paths` then leaves it as it is."""
+    for text in overrides or []:
+        key, value = _parse_override(text)
+        if ".".join(key) in _PATH_KEYS and isinstance(value, str) and value and value not in _WEIGHT_NAMES:
+            written = Path(value).expanduser()
+            raw[key[0]][key[1]] = str(written if written.is_absolute() else Path.cwd() / written)
+    return raw
+
+
 def _resolve_paths(cfg: Config, base: Path, check_exists: bool) -> None:
-    """Relative paths are relative to the config file, so a config works from any directory."""
+    """Relative paths written in the file are relative to it, so a config works from any directory."""
     for key in _PATH_KEYS:
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
@@ -267,7 +278,8 @@ def config_from_dict(raw: dict, source: str = "<dict>", base_dir: str | Path = "
 
 def load_config(path: str | Path | None = None, overrides: list[str] | None = None,
                 check_paths: bool = True) -> Config:
-    """Read a YAML config (relative data paths are relative to the file), apply `KEY=VALUE` overrides."""
+    """Read a YAML config (relative data paths are relative to the file), apply `KEY=VALUE` overrides
+    (their relative paths are relative to the working directory)."""
     if path is None:
         return config_from_dict(apply_overrides({}, overrides), "<defaults>", ".", check_paths)
     path = Path(path)
@@ -280,6 +292,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (data, model, train, augment)")
     source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    cfg = config_from_dict(apply_overrides(raw, overrides), source, path.parent, check_paths)
+    raw = _paths_from_working_directory(apply_overrides(raw, overrides), overrides)
+    cfg = config_from_dict(raw, source, path.parent, check_paths)
     cfg.name = path.stem
     return cfg

@@ -117,6 +117,21 @@ def test_a_split_of_a_folder_is_resolved_beside_the_config(tmp_path):
     assert cfg.data.train == f"{(tmp_path / 'VOC2007').resolve()}:trainval"
 
 
+def test_a_path_given_with_set_is_relative_to_the_working_directory(tmp_path, monkeypatch):
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "runs" / "t").mkdir(parents=True)
+    (tmp_path / "runs" / "t" / "best.keras").write_bytes(b"x")
+    (tmp_path / "VOC2007").mkdir()
+    monkeypatch.chdir(tmp_path)  # typed from the project root, about a config one folder down
+    cfg = load_config(write(tmp_path / "configs", "model:\n  weights: none\n"),
+                      ["train.distill_from=runs/t/best.keras", "data.train=VOC2007:trainval", "model.weights=imagenet"])
+    assert cfg.train.distill_from == str((tmp_path / "runs" / "t" / "best.keras").resolve())
+    assert cfg.data.train == f"{(tmp_path / 'VOC2007').resolve()}:trainval"
+    assert cfg.model.weights == "imagenet"
+    with pytest.raises(ConfigError, match=r"key 'data\.val': .*/nowhere does not exist"):
+        load_config(write(tmp_path / "configs", ""), ["data.val=nowhere"])
+
+
 def test_a_preset_sets_the_model_keys_and_keys_written_beside_it_win(tmp_path):
     from kerasdet.core.registry import MODEL_PRESETS
     nano = load_config(write(tmp_path, "model:\n  preset: nano\n"))
