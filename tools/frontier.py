@@ -84,7 +84,7 @@ def hands_ms(python: str, images_npz: Path, track: bool) -> float:
         return statistics.median(json.loads(out.read_text())["ms"][-1])
 
 
-def plot(rows: list[dict], hands: dict, path: Path) -> None:
+def plot(rows: list[dict], hands: dict | None, path: Path, threads: int) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -95,11 +95,12 @@ def plot(rows: list[dict], hands: dict, path: Path) -> None:
         for r in rows:
             ax.annotate(f"{r['name']} ({r['mb']:.1f} MB)", (r["detect_ms"], r[key]), textcoords="offset points",
                         xytext=(5, -12))
-        ax.plot([hands["ms"]], [MEDIAPIPE_HANDS_GIVEN[key]], "s", color="tab:red",
-                label="MediaPipe Hands, every frame (ms measured here, mAP as given)")
-        ax.plot([hands["track_ms"]], [MEDIAPIPE_HANDS_GIVEN[key]], "s", mfc="none", color="tab:red",
-                label="MediaPipe Hands, tracking")
-        ax.set_xlabel("ms per frame, end to end (2 threads)")
+        if hands:
+            ax.plot([hands["ms"]], [MEDIAPIPE_HANDS_GIVEN[key]], "s", color="tab:red",
+                    label="MediaPipe Hands, every frame (ms measured here, mAP as given)")
+            ax.plot([hands["track_ms"]], [MEDIAPIPE_HANDS_GIVEN[key]], "s", mfc="none", color="tab:red",
+                    label="MediaPipe Hands, tracking")
+        ax.set_xlabel(f"ms per frame, end to end ({threads} thread{'s' if threads > 1 else ''})")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
     axes[0].legend(loc="center right", fontsize=8)
@@ -108,21 +109,24 @@ def plot(rows: list[dict], hands: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def table(rows: list[dict], hands: dict) -> str:
+def table(rows: list[dict], hands: dict | None) -> str:
+    """The README's table; without `hands` (--no-mediapipe) its MediaPipe column and rows are left out."""
+    columns = 12 if hands else 11
     lines = ["| preset | input | params | int8 MB | mAP@0.5 | mAP@[.5:.95] | invoke int8 ms | invoke fp32 ms | "
-             "int8 / fp32 | end-to-end ms | int8 vs base | vs MediaPipe Hands (every frame / tracking) |", "|" + "---|" * 12]
+             "int8 / fp32 | end-to-end ms | int8 vs base |"
+             + (" vs MediaPipe Hands (every frame / tracking) |" if hands else ""), "|" + "---|" * columns]
     base = next((r for r in rows if r["name"] == "base"), None)
     for r in rows:
         lines.append(
             f"| {r['name']} | {r['input']} | {r['params'] / 1e6:.2f} M | {r['mb']:.2f} | {r['map50']:.3f} | "
             f"{r['map']:.3f} | {r['invoke_int8_ms']:.2f} | {r['invoke_fp32_ms']:.2f} | "
             f"{r['invoke_int8_ms'] / r['invoke_fp32_ms']:.2f} | {r['detect_ms']:.2f} | "
-            + (f"{r['invoke_int8_ms'] / base['invoke_int8_ms']:.2f}x | " if base else "- | ")
-            + f"{hands['ms'] / r['detect_ms']:.1f}x / {hands['track_ms'] / r['detect_ms']:.1f}x faster |")
-    given = "" if hands["measured"] else " (given)"  # --no-mediapipe: the brief's figure, not a timing
-    for mode, key in (("every frame", "ms"), ("tracking", "track_ms")):
+            + (f"{r['invoke_int8_ms'] / base['invoke_int8_ms']:.2f}x |" if base else "- |")
+            + (f" {hands['ms'] / r['detect_ms']:.1f}x / {hands['track_ms'] / r['detect_ms']:.1f}x faster |"
+               if hands else ""))
+    for mode, key in (("every frame", "ms"), ("tracking", "track_ms")) if hands else ():
         lines.append(f"| MediaPipe Hands, {mode} | 2 models | | | {MEDIAPIPE_HANDS_GIVEN['map50']} (given) | "
-                     f"{MEDIAPIPE_HANDS_GIVEN['map']} (given) | | | | {hands[key]:.2f}{given} | | |")
+                     f"{MEDIAPIPE_HANDS_GIVEN['map']} (given) | | | | {hands[key]:.2f} | | |")
     return "\n".join(lines)
 
 
@@ -191,10 +195,12 @@ def main() -> None:
         for row, values in zip(rows, per_model):
             row[key] = statistics.median(values)
             row[key + "_rounds"] = [round(v, 3) for v in values]
-    hands = {"measured": bool(python)}
-    for key, values in hands_rounds.items():
-        hands[key] = statistics.median(values) if values else MEDIAPIPE_HANDS_GIVEN["ms"]
-        hands[key + "_rounds"] = [round(v, 2) for v in values]
+    hands = None  # --no-mediapipe: a hand detector has no place beside other data's models
+    if python:
+        hands = {}
+        for key, values in hands_rounds.items():
+            hands[key] = statistics.median(values)
+            hands[key + "_rounds"] = [round(v, 2) for v in values]
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     text = table(rows, hands)
@@ -203,7 +209,7 @@ def main() -> None:
     args.out.with_suffix(".json").write_text(json.dumps(
         {"data": args.data, "images": len(images), "threads": args.threads, "rounds": args.rounds,
          "cores": os.cpu_count(), "models": rows, "mediapipe_hands": hands}, indent=1))
-    plot(rows, hands, args.out.with_suffix(".png"))
+    plot(rows, hands, args.out.with_suffix(".png"), args.threads)
     print(f"wrote {args.out.with_suffix('.md')}, .json, .png")
 
 
