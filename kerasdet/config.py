@@ -191,6 +191,15 @@ def _parse_override(text: str) -> tuple[list[str], object]:
     return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
 
 
+def _from_working_directory(key: str, value):
+    """A relative path given with --set is relative to where the command is typed (as a shell user
+    means it), not to the config file; `_resolve_paths` then leaves it as it is."""
+    if key not in _PATH_KEYS or not isinstance(value, str) or not value or value in _WEIGHT_NAMES:
+        return value
+    written = Path(value).expanduser()
+    return str(written if written.is_absolute() else Path.cwd() / written)
+
+
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
     for text in overrides or []:
         path, value = _parse_override(text)
@@ -199,18 +208,7 @@ def apply_overrides(raw: dict, overrides: list[str]) -> dict:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {text!r}: '{part}' is not a section")
-        node[path[-1]] = value
-    return raw
-
-
-def _paths_from_working_directory(raw: dict, overrides: list[str] | None) -> dict:
-    """A relative path given with --set is relative to where the command is typed (as a shell user
-    means it), not to the config file; `_resolve_paths` then leaves it as it is."""
-    for text in overrides or []:
-        key, value = _parse_override(text)
-        if ".".join(key) in _PATH_KEYS and isinstance(value, str) and value and value not in _WEIGHT_NAMES:
-            written = Path(value).expanduser()
-            raw[key[0]][key[1]] = str(written if written.is_absolute() else Path.cwd() / written)
+        node[path[-1]] = _from_working_directory(".".join(path), value)
     return raw
 
 
@@ -292,7 +290,6 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections (data, model, train, augment)")
     source = str(path) + (f" (with --set {' '.join(overrides)})" if overrides else "")
-    raw = _paths_from_working_directory(apply_overrides(raw, overrides), overrides)
-    cfg = config_from_dict(raw, source, path.parent, check_paths)
+    cfg = config_from_dict(apply_overrides(raw, overrides), source, path.parent, check_paths)
     cfg.name = path.stem
     return cfg

@@ -30,7 +30,7 @@ from .distribute import make_strategy, worker_name, writes_the_run
 from .ema import WeightEMA
 from .history import RunHistory
 from .run_folder import Progress, RunFolder
-from .teacher import load_teacher
+from .teacher import run_teacher
 from .trainer import Trainer
 
 
@@ -68,7 +68,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
         run.check_state_fits(fingerprint)
     loader = training_loader(cfg, train_ds)
     steps = max(len(loader) // t.batch_size, 1)
-    teacher = load_teacher(t.distill_from, cfg.model, train_ds.class_names, strategy) if t.distill_from else None
+    teacher = run_teacher(cfg, train_ds.class_names, strategy)
     trainer = Trainer(cfg, len(train_ds.class_names), steps, strategy, teacher=teacher)
     batches = training_batches(trainer, loader)
     ema = WeightEMA(trainer.model, steps, enabled=t.ema)

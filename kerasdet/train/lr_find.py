@@ -24,7 +24,7 @@ from ..data.dataset import load_dataset
 from .fit import backbone_frozen, training_batches, training_loader
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
-from .teacher import load_teacher
+from .teacher import run_teacher
 from .trainer import Trainer
 
 START, END, STEPS = 1e-6, 1.0, 100
@@ -71,11 +71,9 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
     loader = training_loader(cfg, train_ds)
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
-    t = cfg.train  # a distilled run's loss has the teacher's term: the test ramps that loss, as training would
-    teacher = load_teacher(t.distill_from, cfg.model, train_ds.class_names) if t.distill_from else None
     trainer = Trainer(cfg, len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
         peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0,  # backbone_lr_factor 0
-        teacher=teacher)
+        teacher=run_teacher(cfg, train_ds.class_names))  # a distilled run's loss, as training would ramp it
     batches = training_batches(trainer, loader)
     frozen = backbone_frozen(cfg, epoch=0)  # as training starts
     rates, losses = [], []

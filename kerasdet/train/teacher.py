@@ -11,7 +11,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from ..config import ModelConfig
+from ..config import Config, ModelConfig
 from ..core.letterbox import input_hw
 from ..models.architecture import get_architecture
 from ..models.load import load_model
@@ -35,3 +35,9 @@ def load_teacher(path: str | Path, model_cfg: ModelConfig, class_names: list[str
                          "model.input_size (and a larger model.preset).")
     model.trainable = False
     return model
+
+
+def run_teacher(cfg: Config, class_names: list[str], strategy: tf.distribute.Strategy | None = None):
+    """The teacher of a run with this config (train.distill_from), or None when it has none."""
+    path = cfg.train.distill_from
+    return load_teacher(path, cfg.model, class_names, strategy) if path else None

@@ -4,7 +4,7 @@ import pytest
 
 from kerasdet.config import ModelConfig
 from kerasdet.models.architecture import get_architecture
-from kerasdet.models.yolov8.box_coding import REG_MAX
+from kerasdet.models.yolov8.box_coding import REG_MAX, anchor_points
 from kerasdet.train.teacher import load_teacher
 
 from conftest import UNTRAINED_SIZE
@@ -13,7 +13,7 @@ BOXES = np.array([[[10, 10, 50, 60], [-1] * 4], [[30, 20, 90, 70], [40, 40, 60, 
 CLASSES = np.array([[2, -1], [0, 1]], np.float32)
 
 
-ANCHORS = sum((96 // stride) ** 2 for stride in (8, 16, 32))  # a 96x96 input's points at strides 8, 16, 32
+ANCHORS = len(anchor_points(96)[0])  # a 96x96 input's points
 
 
 def predictions_of(seed: int):
