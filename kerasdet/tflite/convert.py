@@ -3,7 +3,10 @@
 int8 is post-training quantization (uint8 image in, per-channel weights) calibrated on real
 training images letterboxed exactly as in training. The whole network is int8; the decoding
 tail after it (softmax over box bins, expectation, pixel coordinates, NMS) stays float: quantized,
-it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.7 and 0.9.
+it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.7 and 0.9. So does
+the backbone's input normalization ([0, 255] -> [-1, 1], two elementwise ops on the image): in
+int8 its multiply came out on a scale of 3/255, so the network saw 170 of the image's 256 levels
+(a nano model trained 40 epochs lost 2.2 / 2.8 points from float; float normalization: 1.0 / 1.9).
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
 (export/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 The model card (class names, architecture, input convention, NMS settings) travels inside the
@@ -18,6 +21,7 @@ that of most training images (4:3 photos: 320 x 240), square when they have no c
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -33,6 +37,7 @@ from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
 from ..data.errors import DataError
 from ..data.images import image_header, oriented_size, read_rgb
+from ..models.common.backbones import PREPROCESS_LAYER
 from ..models.load import load_model
 from .flatbuffer import compact_flatbuffer, name_io_and_add_metadata, op_output_names
 from .metadata import LABELS_FILE, METADATA_NAME, object_detector_metadata
@@ -99,7 +104,7 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     elif fmt == "int8":
         if calib_data is None:
             raise ValueError("int8 export needs calibration images: pass --calib DATA (training images)")
-        tail = _decoding_tail_nodes(converter.convert(), model.name)  # from the float conversion
+        keep_float = _float_nodes(converter.convert(), model.name)  # named in the float conversion
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: calibration_images(calib_data, shape, calib_count)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
@@ -107,14 +112,17 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
         # The quantization debugger is TensorFlow's way to leave chosen nodes in float.
         debugger = tf.lite.experimental.QuantizationDebugger(
             converter=converter, debug_dataset=lambda: calibration_images(calib_data, shape, 8),
-            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=tail))
+            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float))
         return debugger.get_nondebug_quantized_model()
     return converter.convert()
 
 
-def _decoding_tail_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
-    """Names of the ops after the Keras model (decoding and NMS): all outside its name scope."""
-    return sorted({name for name in op_output_names(float_flatbuffer) if not name.startswith(model_name)})
+def _float_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
+    """Names of the ops the int8 file keeps float: the decoding tail after the Keras model (all
+    outside its name scope) and the input normalization (PREPROCESS_LAYER's scope)."""
+    preprocess = re.compile(rf"/{PREPROCESS_LAYER}(_\d+)?/")
+    return sorted({name for name in op_output_names(float_flatbuffer)
+                   if not name.startswith(model_name) or preprocess.search(name)})
 
 
 def attach_card(flatbuffer: bytes, card: ModelCard) -> bytes:

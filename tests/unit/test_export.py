@@ -8,6 +8,7 @@ from conftest import UNTRAINED_SIZE
 from kerasdet.data import load_dataset
 from kerasdet.data.images import read_rgb
 from kerasdet.evaluate import evaluate
+from kerasdet.models.common.backbones import PREPROCESS_LAYER
 from kerasdet.models.load import load_model
 
 
@@ -18,6 +19,31 @@ def test_int8_is_integer_where_it_counts(untrained_tflite):
     int8_maps = [t for t in feature_maps if t["dtype"] == np.int8]
     assert len(int8_maps) > 0.95 * len(feature_maps)  # convolutions and their activations
     assert untrained_tflite["int8"].stat().st_size < 0.5 * untrained_tflite["fp32"].stat().st_size
+
+
+def test_the_int8_network_sees_every_level_of_the_image(untrained_tflite, demo_data):
+    """The input normalization stays float, so the first int8 tensor keeps the pixel levels the
+    calibration images span: normalized in int8, its multiply's scale merged a third of them (171
+    of 256 here). Each level lands half a step between two int8 values, so float rounding still
+    joins a few neighbours (239 of 256 here)."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    from kerasdet.tflite.convert import calibration_images
+    interpreter = Interpreter(model_path=str(untrained_tflite["int8"]), experimental_preserve_all_tensors=True,
+                              experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    interpreter.allocate_tensors()
+    image = interpreter.get_input_details()[0]
+    _, height, width, _ = image["shape"]
+    seen = np.concatenate([batch[0].ravel() for batch in calibration_images(demo_data, (height, width), 8)])
+    low, high = int(seen.min()), int(seen.max())  # the images the fixture calibrated on
+    levels = low + np.arange(height * width * 3) % (high - low + 1)
+    interpreter.set_tensor(image["index"], levels.reshape(1, height, width, 3).astype(np.uint8))
+    interpreter.invoke()
+    first_conv = next(op for op in interpreter._get_ops_details() if op["op_name"] == "CONV_2D")
+    network_input = interpreter.get_tensor(first_conv["inputs"][0])
+    assert network_input.dtype == np.int8
+    assert high - low > 100
+    assert len(np.unique(network_input)) >= 0.9 * (high - low + 1)
 
 
 def test_bad_tflite_file_is_a_clear_error(tmp_path, demo_data):
@@ -172,7 +198,10 @@ def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_
     assert [r["op"] for r in rows] == op_names(flatbuffer)
     assert {r["part"] for r in rows} == {"backbone", "neck", "head", "tail"}
     assert rows[-1]["part"] == "tail" and any(r["op"] == "NON_MAX_SUPPRESSION_V4" for r in rows)
-    assert {r["type"] for r in rows if r["part"] == "backbone"} == {"INT8"}
+    backbone = [r for r in rows if r["part"] == "backbone"]
+    normalization = [r for r in backbone if f"/{PREPROCESS_LAYER}" in r["tensor"]]
+    assert {r["type"] for r in normalization} == {"FLOAT32"}  # kept float (tflite/convert.py)
+    assert {r["type"] for r in backbone if r not in normalization} == {"INT8"}
     for row in {(r["op"], r["type"]): r for r in rows}.values():
         alone = tool.one_op(flatbuffer, row["index"])
         assert op_names(alone) == [row["op"]]

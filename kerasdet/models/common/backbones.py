@@ -18,6 +18,7 @@ from ...core.letterbox import input_hw
 from ...core.registry import BACKBONES
 
 STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every head work on
+PREPROCESS_LAYER = "preprocess"  # the [0, 255] -> [-1, 1] Rescaling; the int8 export keeps it float (tflite/convert.py)
 
 # Taps chosen for a small neck: the expansion layers carry rich features at few channels,
 # and at stride 32 the 320-channel projection avoids MobileNetV2's 1280-channel head conv
@@ -61,7 +62,7 @@ def build_backbone(name: str, alpha: float, input_size: int | list[int], weights
     kwargs = {"input_shape": shape, "alpha": alpha, "include_top": False,
               "weights": None if source == "none" else source}
     if name != "mobilenet_v2":
-        kwargs["include_preprocessing"] = True  # V3 takes [0, 255] itself
+        kwargs["include_preprocessing"] = False  # V3 normalizes as V2 does: our PREPROCESS_LAYER below
     try:
         base = getattr(keras.applications, BACKBONES[name])(**kwargs)
     except ValueError as err:
@@ -91,7 +92,7 @@ def build_backbone(name: str, alpha: float, input_size: int | list[int], weights
     taps = TAPS.get(name) or _last_layer_per_stride(base, shape[0])
     images = keras.Input(shape, name="images")
     x = images
-    if name == "mobilenet_v2":  # keras.applications.mobilenet_v2.preprocess_input: [-1, 1]
-        x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name="preprocess")(x)
+    # keras.applications.mobilenet_v2.preprocess_input, and MobileNetV3's include_preprocessing: [-1, 1]
+    x = keras.layers.Rescaling(1 / 127.5, offset=-1.0, name=PREPROCESS_LAYER)(x)
     extractor = keras.Model(base.input, [base.get_layer(t).output for t in taps], name=f"{name}_backbone")
     return keras.Model(images, extractor(x), name="backbone")
