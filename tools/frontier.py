@@ -103,8 +103,10 @@ def plot(rows: list[dict], hands: dict | None, path: Path, threads: int) -> None
         ax.set_xlabel(f"ms per frame, end to end ({threads} thread{'s' if threads > 1 else ''})")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)
-    axes[0].legend(loc="center right", fontsize=8)
-    fig.tight_layout()
+    # below the plots: inside, it covered a preset's label wherever the curve passed
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(labels), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     fig.savefig(path, dpi=90)
     plt.close(fig)
 

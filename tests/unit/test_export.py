@@ -206,3 +206,26 @@ def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_
         alone = tool.one_op(flatbuffer, row["index"])
         assert op_names(alone) == [row["op"]]
         tool.timer(alone, threads=1)()  # raises if the op cannot run on its own
+
+
+def test_the_frontier_table_and_plot_show_every_model_and_mediapipe_only_when_measured(tmp_path, monkeypatch):
+    """tools/frontier.py's table and plot from measured rows (the measuring needs trained models:
+    its numbers are in the README). Ratios come from the rows, MediaPipe's column only with --hands."""
+    from conftest import TOOLS, load_tool
+    monkeypatch.syspath_prepend(str(TOOLS))  # the tool imports its neighbours
+    tool = load_tool("frontier")
+    rows = [{"name": name, "input": "256x192", "params": params, "mb": mb, "map50": 0.9, "map": 0.7,
+             "invoke_int8_ms": int8, "invoke_fp32_ms": 2.0, "detect_ms": int8 + 0.5}
+            for name, params, mb, int8 in (("nano", 390_000, 0.54, 1.5), ("base", 2_170_000, 2.45, 4.5))]
+    hands = {"ms": 16.0, "track_ms": 15.0}
+    with_hands = tool.table(rows, hands).splitlines()
+    assert [line.split(" | ")[0] for line in with_hands[2:]] == [
+        "| nano", "| base", "| MediaPipe Hands, every frame", "| MediaPipe Hands, tracking"]
+    nano = with_hands[2].split(" | ")
+    assert nano[8:11] == ["0.75", "2.00", "0.33x"]  # int8 / fp32, end to end, int8 vs base
+    assert nano[11] == "8.0x / 7.5x faster |"
+    without = tool.table(rows, None).splitlines()
+    assert len(without) == 4 and "MediaPipe" not in "\n".join(without)
+    for name, given in (("with.png", hands), ("without.png", None)):
+        tool.plot(rows, given, tmp_path / name, threads=2)
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
