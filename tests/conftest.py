@@ -168,6 +168,7 @@ def exported(trained, tmp_path_factory):
 # --- untrained models of every architecture: what unit tests of saving, export and runtimes use --
 
 UNTRAINED_SIZE = 64
+UNTRAINED_CALIB_COUNT = 8  # demo images the untrained model's int8 export calibrates on
 
 
 @dataclass
@@ -232,4 +233,4 @@ def untrained_tflite(untrained, demo_data, tmp_path_factory) -> dict[str, Path]:
     from kerasdet.tflite.convert import export
     out = tmp_path_factory.mktemp("tflite")
     return {fmt: export(untrained.path, fmt, calib=demo_data, out=out / f"{untrained.card.arch}_{fmt}.tflite",
-                        calib_count=8) for fmt in ("fp32", "int8")}
+                        calib_count=UNTRAINED_CALIB_COUNT) for fmt in ("fp32", "int8")}

@@ -113,10 +113,9 @@ def plot(rows: list[dict], hands: dict | None, path: Path, threads: int) -> None
 
 def table(rows: list[dict], hands: dict | None) -> str:
     """The README's table; without `hands` (--no-mediapipe) its MediaPipe column and rows are left out."""
-    columns = 12 if hands else 11
-    lines = ["| preset | input | params | int8 MB | mAP@0.5 | mAP@[.5:.95] | invoke int8 ms | invoke fp32 ms | "
-             "int8 / fp32 | end-to-end ms | int8 vs base |"
-             + (" vs MediaPipe Hands (every frame / tracking) |" if hands else ""), "|" + "---|" * columns]
+    header = ("| preset | input | params | int8 MB | mAP@0.5 | mAP@[.5:.95] | invoke int8 ms | invoke fp32 ms | "
+              "int8 / fp32 | end-to-end ms | int8 vs base |" + (" vs MediaPipe Hands (every frame / tracking) |" if hands else ""))
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
     base = next((r for r in rows if r["name"] == "base"), None)
     for r in rows:
         lines.append(

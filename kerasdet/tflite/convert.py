@@ -2,11 +2,12 @@
 
 int8 is post-training quantization (uint8 image in, per-channel weights) calibrated on real
 training images letterboxed exactly as in training. The network is int8 from its first convolution
-to its last; the decoding tail after it (softmax over box bins, expectation, pixel coordinates, NMS) stays float: quantized,
-it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it costs 0.7 and 0.9. So does
-the backbone's input normalization ([0, 255] -> [-1, 1], two elementwise ops on the image): in
-int8 its multiply came out on a scale of 3/255, so the network saw 170 of the image's 256 levels
-(a nano model trained 40 epochs lost 2.2 / 2.8 points from float; float normalization: 1.0 / 1.9).
+to its last; the decoding tail after it (softmax over box bins, expectation, pixel coordinates,
+NMS) stays float: quantized, it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it
+costs 0.7 and 0.9. So does the backbone's input normalization ([0, 255] -> [-1, 1], two
+elementwise ops on the image): in int8 its multiply came out on a scale of 3/255, so the network
+saw 170 of the image's 256 levels (a nano model trained 40 epochs lost 2.2 / 2.8 points from
+float; float normalization: 1.0 / 1.9).
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
 (tflite/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 The model card (class names, architecture, input convention, NMS settings) travels inside the

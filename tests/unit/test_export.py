@@ -4,7 +4,7 @@ architecture: test_architectures.py; accuracy of a trained model: tests/integrat
 import numpy as np
 import pytest
 
-from conftest import UNTRAINED_SIZE
+from conftest import UNTRAINED_CALIB_COUNT, UNTRAINED_SIZE
 from kerasdet.data import load_dataset
 from kerasdet.data.images import read_rgb
 from kerasdet.evaluate import evaluate
@@ -34,8 +34,9 @@ def test_the_int8_network_sees_every_level_of_the_image(untrained_tflite, demo_d
     interpreter.allocate_tensors()
     image = interpreter.get_input_details()[0]
     _, height, width, _ = image["shape"]
-    seen = np.concatenate([batch[0].ravel() for batch in calibration_images(demo_data, (height, width), 8)])
-    low, high = int(seen.min()), int(seen.max())  # the images the fixture calibrated on
+    calibrated = calibration_images(demo_data, (height, width), UNTRAINED_CALIB_COUNT)  # the fixture's images
+    seen = np.concatenate([batch[0].ravel() for batch in calibrated])
+    low, high = int(seen.min()), int(seen.max())
     levels = low + np.arange(height * width * 3) % (high - low + 1)
     interpreter.set_tensor(image["index"], levels.reshape(1, height, width, 3).astype(np.uint8))
     interpreter.invoke()
@@ -210,7 +211,8 @@ def test_the_profiler_cuts_every_op_into_a_file_that_runs_alone(untrained, demo_
 
 def test_the_frontier_table_and_plot_show_every_model_and_mediapipe_only_when_measured(tmp_path, monkeypatch):
     """tools/frontier.py's table and plot from measured rows (the measuring needs trained models:
-    its numbers are in the README). Ratios come from the rows, MediaPipe's column only with --hands."""
+    its numbers are in the README). Ratios come from the rows; MediaPipe's column and rows only when it was
+    measured (not with --no-mediapipe)."""
     from conftest import TOOLS, load_tool
     monkeypatch.syspath_prepend(str(TOOLS))  # the tool imports its neighbours
     tool = load_tool("frontier")
