@@ -167,7 +167,10 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
 
 def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None, fmt: str) -> str | Path | None:
     """`calib`, else the training data named in the card; None where that is not here and `fmt`
-    needs no calibration (int8 does: then an error that says to pass --calib)."""
+    needs no calibration (int8 does: then an error that says to pass --calib). A `calib` that is not
+    here is an error whatever the format: the user named it."""
+    if calib and not source_path(calib).exists():
+        raise ValueError(f"--calib {calib}: no such file or folder")
     data = calib or card.training_data.get("train") or None
     if data is not None and not source_path(data).exists():
         if fmt == "int8":

@@ -100,6 +100,10 @@ def test_int8_calibration_takes_plain_images_and_says_so_when_data_moved(untrain
     save_model(model, dataclasses.replace(card, training_data={"train": "/elsewhere/train.txt"}), moved)
     with pytest.raises(ValueError, match=r"trained on /elsewhere/train\.txt, which is not here: pass --calib"):
         export(moved, "int8", out=tmp_path / "m.tflite")
+    # a --calib that is not there is named as such, not as the training data
+    for fmt in ("int8", "fp32"):
+        with pytest.raises(ValueError, match=r"--calib .*nowhere: no such file or folder"):
+            export(moved, fmt, calib=tmp_path / "nowhere", out=tmp_path / "m.tflite")
 
 
 def test_export_names_what_is_wrong_with_its_input(tmp_path, untrained_tflite):
