@@ -98,7 +98,9 @@ def _cmd_evaluate(args) -> None:
 
 def _cmd_export(args) -> None:
     from .tflite.convert import export
-    print(f"wrote {export(args.model, args.format, args.calib, args.out, input_shape=args.input_shape)}")
+    path = export(args.model, args.format, args.calib, args.out, input_shape=args.input_shape,
+                  keep_float=args.keep_float)
+    print(f"wrote {path}")
 
 
 def _cmd_inspect(args) -> None:
@@ -221,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", type=_width_x_height, metavar="WxH",
                    help="the input, shaped like the frames it will see: MediaPipe stretches each frame to it "
                         "(default: the shape of most training images, e.g. 320x240 for 4:3 photos)")
+    p.add_argument("--keep-float", metavar="REGEX",
+                   help="int8: leave the Keras layers whose names start with a match float, e.g. "
+                        "'Conv1|expanded_conv|block_[12]_' (MobileNetV2's layers at strides 2 and 4)")
     p.set_defaults(func=_cmd_export)
 
     p = sub.add_parser("inspect", help="what a .keras or .tflite file holds: card, input, outputs, metadata")

@@ -37,7 +37,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 from bench_infer import exported  # noqa: E402  (tools/)
 from eval_mediapipe import venv_python  # noqa: E402
-from timing import median_ms  # noqa: E402
+from timing import invoke_ms  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("mediapipe_hands_worker.py")
@@ -49,12 +49,6 @@ INVOKE_RUNS = 30  # invokes per model and round
 
 def hands_python(given: str | None) -> str:
     return given or venv_python(MEDIAPIPE_HANDS_VENV, [f"mediapipe=={MEDIAPIPE_HANDS_VERSION}", "numpy<2"])
-
-
-def invoke_ms(interpreter, runs: int) -> float:
-    (tensor,) = interpreter.get_input_details()
-    interpreter.set_tensor(tensor["index"], np.random.default_rng(0).integers(0, 255, tensor["shape"], np.uint8))
-    return median_ms(interpreter.invoke, runs, warmup=1)
 
 
 def network_shape(card, file_shape: tuple[int, int]) -> str:

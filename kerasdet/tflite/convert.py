@@ -8,6 +8,9 @@ costs 0.7 and 0.9. So does the backbone's input normalization ([0, 255] -> [-1, 
 elementwise ops on the image): in int8 its multiply came out on a scale of 3/255, so the network
 saw 170 of the image's 256 levels (a nano model trained 40 epochs lost 2.2 / 2.8 points from
 float; float normalization: 1.0 / 1.9).
+`keep_float` (`kerasdet export --keep-float REGEX`) leaves more layers float, by name: to find
+which layers an int8 file loses accuracy in, or to run the early high-resolution layers in float
+where the CPU's int8 kernels are slow there (README, "Which format to ship").
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
 (tflite/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
 The model card (class names, architecture, input convention, NMS settings) travels inside the
@@ -27,6 +30,7 @@ import zipfile
 from collections import Counter
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -86,10 +90,14 @@ def frame_shape(data: str | Path, input_size: int | list[int]) -> tuple[tuple[in
 
 
 def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = None, calib_count: int = 200,
-            input_shape: tuple[int, int] | None = None) -> bytes:
-    """The .tflite flatbuffer; `input_shape` (height, width), the card's input size by default."""
+            input_shape: tuple[int, int] | None = None, keep_float: str | None = None) -> bytes:
+    """The .tflite flatbuffer; `input_shape` (height, width), the card's input size by default.
+    int8 only: `keep_float`, a regular expression matched at the start of each Keras layer name
+    (nested models' layers included), names layers to leave float."""
     if fmt not in FORMATS:
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if keep_float and fmt != "int8":
+        raise ValueError(f"--keep-float applies to int8 only; {fmt} is float throughout")
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     shape = input_shape or input_hw(card.input_size)
@@ -105,7 +113,7 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     elif fmt == "int8":
         if calib_data is None:
             raise ValueError("int8 export needs calibration images: pass --calib DATA (training images)")
-        keep_float = _float_nodes(converter.convert(), model.name)  # named in the float conversion
+        float_nodes = _float_nodes(converter.convert(), model, keep_float)  # named in the float conversion
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: calibration_images(calib_data, shape, calib_count)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
@@ -113,17 +121,42 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
         # The quantization debugger is TensorFlow's way to leave chosen nodes in float.
         debugger = tf.lite.experimental.QuantizationDebugger(
             converter=converter, debug_dataset=lambda: calibration_images(calib_data, shape, 8),
-            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=keep_float))
+            debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_nodes=float_nodes))
         return debugger.get_nondebug_quantized_model()
     return converter.convert()
 
 
-def _float_nodes(float_flatbuffer: bytes, model_name: str) -> list[str]:
+def _float_nodes(float_flatbuffer: bytes, model: keras.Model, keep_float: str | None = None) -> list[str]:
     """Names of the ops the int8 file keeps float: the decoding tail after the Keras model (all
-    outside its name scope) and the input normalization (PREPROCESS_LAYER's scope)."""
-    preprocess = re.compile(rf"/{PREPROCESS_LAYER}(_\d+)?/")
+    outside its name scope), the input normalization (PREPROCESS_LAYER) and the layers `keep_float`
+    matches. An op's name holds the scope of each layer it came from, suffixed _1, _2, ... at will."""
+    layers = [PREPROCESS_LAYER] + (float_layers(model, keep_float) if keep_float else [])
+    scope = re.compile(rf"/({'|'.join(map(re.escape, layers))})(_\d+)?/")
     return sorted({name for name in op_output_names(float_flatbuffer)
-                   if not name.startswith(model_name) or preprocess.search(name)})
+                   if not name.startswith(model.name) or scope.search(name)})
+
+
+def float_layers(model: keras.Model, pattern: str) -> list[str]:
+    """Names of the layers of `model` and of the models nested in it that `pattern` matches at
+    their start; an error when it matches none."""
+    every = _layer_names(model)
+    try:
+        matched = [n for n in every if re.match(pattern, n)]
+    except re.error as err:
+        raise ValueError(f"--keep-float {pattern!r}: not a regular expression ({err})") from None
+    if not matched:
+        raise ValueError(f"--keep-float {pattern!r} matches no layer of {model.name}; its layers begin "
+                         f"{', '.join(every[:12])}, ...")
+    return matched
+
+
+def _layer_names(model: keras.Model) -> list[str]:
+    names = []
+    for layer in model.layers:
+        names.append(layer.name)
+        if isinstance(layer, keras.Model):
+            names += _layer_names(layer)
+    return names
 
 
 def attach_card(flatbuffer: bytes, card: ModelCard) -> bytes:
@@ -147,11 +180,12 @@ def with_metadata(flatbuffer: bytes, card: ModelCard) -> bytes:
 
 
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
-           out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None
-           ) -> Path:
+           out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None,
+           keep_float: str | None = None) -> Path:
     """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path.
-    int8 calibrates on `calib`, by default the training data named in the model's card. The input
-    is `input_shape` (height, width), by default shaped like most of those images (frame_shape)."""
+    int8 calibrates on `calib`, by default the training data named in the model's card, and leaves
+    the layers `keep_float` matches float (convert). The input is `input_shape` (height, width), by
+    default shaped like most of those images (frame_shape)."""
     model_path = Path(model_path)
     model, card = load_model(model_path)
     data = calibration_data(model_path, card, calib, fmt)
@@ -159,7 +193,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
         input_shape, why = default_input_shape(data, card.input_size)
         print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
     _check_input_shape(input_shape, card.input_size)
-    flatbuffer = convert(model, card, fmt, data, calib_count, input_shape)
+    flatbuffer = convert(model, card, fmt, data, calib_count, input_shape, keep_float)
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
     out.write_bytes(attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card))
     return out
