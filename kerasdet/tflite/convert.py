@@ -98,6 +98,7 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
         raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if keep_float and fmt != "int8":
         raise ValueError(f"--keep-float applies to int8 only; {fmt} is float throughout")
+    kept_layers = float_layers(model, keep_float) if keep_float else []  # checked before the slow conversion
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
     shape = input_shape or input_hw(card.input_size)
@@ -113,7 +114,7 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     elif fmt == "int8":
         if calib_data is None:
             raise ValueError("int8 export needs calibration images: pass --calib DATA (training images)")
-        float_nodes = _float_nodes(converter.convert(), model, keep_float)  # named in the float conversion
+        float_nodes = _float_nodes(converter.convert(), model.name, kept_layers)  # named in the float conversion
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.representative_dataset = lambda: calibration_images(calib_data, shape, calib_count)
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
@@ -126,14 +127,14 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     return converter.convert()
 
 
-def _float_nodes(float_flatbuffer: bytes, model: keras.Model, keep_float: str | None = None) -> list[str]:
+def _float_nodes(float_flatbuffer: bytes, model_name: str, kept_layers: list[str]) -> list[str]:
     """Names of the ops the int8 file keeps float: the decoding tail after the Keras model (all
-    outside its name scope), the input normalization (PREPROCESS_LAYER) and the layers `keep_float`
-    matches. An op's name holds the scope of each layer it came from, suffixed _1, _2, ... at will."""
-    layers = [PREPROCESS_LAYER] + (float_layers(model, keep_float) if keep_float else [])
+    outside its name scope), the input normalization (PREPROCESS_LAYER) and `kept_layers`. An op's
+    name holds the scope of each layer it came from, suffixed _1, _2, ... at will."""
+    layers = [PREPROCESS_LAYER, *kept_layers]
     scope = re.compile(rf"/({'|'.join(map(re.escape, layers))})(_\d+)?/")
     return sorted({name for name in op_output_names(float_flatbuffer)
-                   if not name.startswith(model.name) or scope.search(name)})
+                   if not name.startswith(model_name) or scope.search(name)})
 
 
 def float_layers(model: keras.Model, pattern: str) -> list[str]:
