@@ -243,21 +243,16 @@ def test_keep_float_leaves_the_layers_it_names_float_and_says_when_it_names_none
     network int8, and tools/bench_tflite.py times the two files side by side."""
     if untrained.card.arch != "yolov8":
         pytest.skip("the layers are the backbone's, whatever the head")
-    from tensorflow.lite.python import schema_py_generated as schema
-
     from conftest import TOOLS, load_tool
     from kerasdet.tflite.convert import convert, export
-    from kerasdet.tflite.flatbuffer import read_model
+    monkeypatch.syspath_prepend(str(TOOLS))  # the tools import tools/timing.py
     model, card = load_model(untrained.path)
     flatbuffer = convert(model, card, "int8", demo_data, UNTRAINED_CALIB_COUNT, keep_float="Conv1|expanded_conv")
-    subgraph = read_model(flatbuffer).subgraphs[0]
-    float32 = schema.TensorType.FLOAT32
-    types = {subgraph.tensors[op.outputs[0]].name.decode(): subgraph.tensors[op.outputs[0]].type
-             for op in subgraph.operators}
-    backbone = {name: t for name, t in types.items() if "mobilenet_v2_backbone" in name}
-    kept = {name: t for name, t in backbone.items() if "/Conv1_" in name or "/expanded_conv_" in name}
-    assert len(kept) >= 3 and set(kept.values()) == {float32}  # the stem, block 0's depthwise and projection
-    assert {t for name, t in backbone.items() if name not in kept} == {schema.TensorType.INT8}
+    backbone = [r for r in load_tool("profile_tflite").ops(flatbuffer, model.name)
+                if r["part"] == "backbone" and f"/{PREPROCESS_LAYER}" not in r["tensor"]]
+    kept = [r for r in backbone if "/Conv1_" in r["tensor"] or "/expanded_conv_" in r["tensor"]]
+    assert len(kept) >= 3 and {r["type"] for r in kept} == {"FLOAT32"}  # the stem, block 0's depthwise and projection
+    assert {r["type"] for r in backbone if r not in kept} == {"INT8"}
 
     with pytest.raises(ValueError, match=r"--keep-float 'Conv9' matches no layer of .*Conv1"):
         convert(model, card, "int8", demo_data, UNTRAINED_CALIB_COUNT, keep_float="Conv9")
@@ -266,6 +261,5 @@ def test_keep_float_leaves_the_layers_it_names_float_and_says_when_it_names_none
 
     files = [export(untrained.path, "int8", demo_data, tmp_path / name, UNTRAINED_CALIB_COUNT, keep_float=keep)
              for name, keep in (("int8.tflite", None), ("stem_float.tflite", "Conv1"))]
-    monkeypatch.syspath_prepend(str(TOOLS))  # the tool imports tools/timing.py
     times = load_tool("bench_tflite").side_by_side(files, threads=1, rounds=2, runs=2)
     assert [len(t) for t in times] == [2, 2] and all(ms > 0 for t in times for ms in t)
