@@ -93,6 +93,7 @@ def _cmd_evaluate(args) -> None:
     else:
         print(format_report(metrics))
         if args.plots:
+            print(metrics["_mistakes"])
             print("plots: " + ", ".join(metrics["_plots"]))
 
 
@@ -211,8 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", help=DATA_HELP)
     p.add_argument("--classes", help="comma-separated class names: a check, it must match the model's")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix and a grid of "
-                                                  "ground truth | prediction pictures here")
+    p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix, ground truth | prediction "
+                                                  "pictures (worst first) and mistakes.csv here")
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside")

@@ -43,8 +43,9 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
     print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
           f"mAP@0.5 {int8_metrics['map50']:.3f}, mAP@[.5:.95] {int8_metrics['map']:.3f} "
-          f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    its PR curves, confusion matrix and "
-          f"truth | prediction pictures: {', '.join(int8_metrics['_plots'])}")
+          f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    {int8_metrics['_mistakes']}\n    its PR "
+          f"curves, confusion matrix, truth | prediction pictures (worst first) and mistakes: "
+          f"{', '.join(int8_metrics['_plots'])}")
     video = out / "demo_video.mp4"
     make_demo_video(video, frames=150)
     print(f"[8] a synthetic video to try the real-time demo on:\n    kerasdet cam --model {int8} "

@@ -13,7 +13,8 @@ from .models.load import load_predictor
 def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None = None,
              batch_size: int = 16, plots: str | Path | None = None) -> dict:
     """COCO metrics of a `.keras` or `.tflite` detector on a data folder or file list
-    (and with `plots`, PR curves, a confusion matrix and a picture grid saved in that folder).
+    (and with `plots`, PR curves, a confusion matrix, a picture grid and mistakes.csv saved in that
+    folder: evaluation_plots.py).
 
     Class names come from the model's card; `classes`, when given, must be the same list."""
     predictor = load_predictor(model_path)

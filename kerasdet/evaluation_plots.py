@@ -1,21 +1,25 @@
 """`kerasdet evaluate --plots DIR`: what people would rather look at than read.
 
 pr_curves.png (precision-recall per class at IoU 0.5), confusion_matrix.png (with a background
-row and column for false detections and missed boxes), val_grid.png (ground truth | prediction).
+row and column for false detections and missed boxes), val_grid.png (ground truth | prediction, the
+images with the most mistakes first) and mistakes.csv (every box behind the confusion matrix's
+off-diagonal counts, by image: which photos to look at, or to relabel).
 """
 from __future__ import annotations
 
+import csv
+from collections import Counter
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from .core.detections import Detections
 from .core.records import ImageRecord
 from .data.images import read_rgb
 from .core.letterbox import letterbox
-from .core.draw import draw_boxes, save_rgb, tile
-from .metrics import confusion_matrix
+from .core.class_names import class_name
+from .core.draw import draw_boxes, draw_caption, save_rgb, tile
+from .metrics import MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
 def plot_pr_curves(metrics: dict, path: Path) -> None:
@@ -61,33 +65,66 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
     plt.close(fig)
 
 
-def _labelled(image: np.ndarray, text: str) -> np.ndarray:
-    cv2.putText(image, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA)
-    cv2.putText(image, text, (6, 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 1, cv2.LINE_AA)
-    return image
+def describe(mistake: Mistake, class_names: list[str]) -> str:
+    """"1-hand as 2-hand", "missed 3-hand", "extra 4-hand": a mistake in a few words."""
+    true, predicted = (class_name(class_names, c) if c is not None else "" for c in
+                       (mistake.true_class, mistake.predicted_class))
+    return {"wrong class": f"{true} as {predicted}", "missed": f"missed {true}",
+            "false detection": f"extra {predicted}"}[mistake.kind]
 
 
-def save_val_grid(records: list[ImageRecord], detections: list[Detections], class_names: list[str], path: Path,
-                  n: int = 8, score_threshold: float = 0.25, cell: int = 320) -> None:
-    """Pairs of cells, ground truth then prediction, for the first `n` images."""
+def mistakes_summary(mistakes: list[list[Mistake]], score_threshold: float) -> str:
+    counts = Counter(m.kind for found in mistakes for m in found)
+    said = {"wrong class": "boxes given the wrong class", "missed": "boxes missed",
+            "false detection": "false detections"}
+    kinds = ", ".join(f"{counts[k]} {said[k]}" for k in MISTAKE_KINDS)
+    return (f"mistakes at score >= {score_threshold}, IoU >= 0.5: {kinds}, "
+            f"in {sum(map(bool, mistakes))} of {len(mistakes)} images")
+
+
+def save_mistakes_csv(records: list[ImageRecord], mistakes: list[list[Mistake]], class_names: list[str],
+                      path: Path) -> None:
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["image", "mistake", "true_class", "predicted_class", "score", "iou",
+                         "xmin", "ymin", "xmax", "ymax"])
+        for r, found in zip(records, mistakes):
+            for m in found:
+                names = [class_name(class_names, c) if c is not None else "" for c in (m.true_class, m.predicted_class)]
+                numbers = ["" if v is None else f"{v:.3f}" for v in (m.score, m.iou)]
+                writer.writerow([r.image_path, m.kind, *names, *numbers, *(f"{v:.1f}" for v in m.box)])
+
+
+def save_val_grid(records: list[ImageRecord], detections: list[Detections], mistakes: list[list[Mistake]],
+                  class_names: list[str], path: Path, n: int = 8, score_threshold: float = 0.25,
+                  cell: int = 320) -> None:
+    """Pairs of cells, ground truth then prediction, for `n` images: those with the most mistakes
+    first (then in the order of the data), each prediction captioned with what it got wrong."""
+    order = sorted(range(len(records)), key=lambda i: -len(mistakes[i]))[:n]
     cells = []
-    for r, d in list(zip(records, detections))[:n]:
+    for i in order:
+        r, d = records[i], detections[i]
         image = read_rgb(r.image_path, r.apply_exif)
         keep = d.scores >= score_threshold
         truth = draw_boxes(image, r.boxes, r.labels, class_names)
         predicted = draw_boxes(image, d.boxes[keep], d.classes[keep], class_names, d.scores[keep])
-        cells += [_labelled(letterbox(truth, cell)[0], f"truth: {Path(r.image_path).name}"),
-                  _labelled(letterbox(predicted, cell)[0], "prediction")]
+        verdict = "; ".join(describe(m, class_names) for m in mistakes[i]) or "no mistake"
+        cells += [draw_caption(letterbox(truth, cell)[0], f"truth: {Path(r.image_path).name}"),
+                  draw_caption(letterbox(predicted, cell)[0], f"prediction: {verdict}")]
     save_rgb(path, tile(cells, 4))
 
 
 def save_evaluation_plots(metrics: dict, records: list[ImageRecord], detections: list[Detections],
                           class_names: list[str], out: str | Path, score_threshold: float = 0.25) -> list[Path]:
+    """The four files in `out`; `metrics["_mistakes"]` gets their count in a line."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "pr_curves.png", out / "confusion_matrix.png", out / "val_grid.png"]
+    paths = [out / "pr_curves.png", out / "confusion_matrix.png", out / "val_grid.png", out / "mistakes.csv"]
     plot_pr_curves(metrics, paths[0])
     matrix = confusion_matrix(records, detections, len(class_names), score_threshold)
     plot_confusion_matrix(matrix, class_names, paths[1], score_threshold)
-    save_val_grid(records, detections, class_names, paths[2], score_threshold=score_threshold)
+    mistakes = [image_mistakes(r, d, score_threshold) for r, d in zip(records, detections)]
+    save_val_grid(records, detections, mistakes, class_names, paths[2], score_threshold=score_threshold)
+    save_mistakes_csv(records, mistakes, class_names, paths[3])
+    metrics["_mistakes"] = mistakes_summary(mistakes, score_threshold)
     return paths

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from pycocotools.coco import COCO
@@ -107,26 +108,65 @@ def public_metrics(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k != "summary" and not k.startswith("_")}
 
 
+def match_boxes(predicted: np.ndarray, true: np.ndarray, iou_threshold: float = 0.5):
+    """Pair (K, 4) detections with (N, 4) ground-truth boxes one to one, regardless of class, best
+    IoU first, pairs below `iou_threshold` left out: ([(p, t, iou)], unpaired p, unpaired t)."""
+    ious = box_iou_matrix(predicted, true) if len(predicted) and len(true) else np.zeros((len(predicted), len(true)))
+    pairs, pred_used, true_used = [], set(), set()
+    for p, t in zip(*np.unravel_index(np.argsort(-ious, axis=None), ious.shape)):
+        if ious[p, t] < iou_threshold:
+            break
+        if p not in pred_used and t not in true_used:
+            pred_used.add(p), true_used.add(t)
+            pairs.append((int(p), int(t), float(ious[p, t])))
+    return pairs, sorted(set(range(len(predicted))) - pred_used), sorted(set(range(len(true))) - true_used)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One error in one image at a score threshold: a box taken for another class, a box missed, or a
+    detection where nothing is. Classes are indices; what does not apply is None."""
+    kind: str  # MISTAKE_KINDS
+    true_class: int | None
+    predicted_class: int | None
+    score: float | None
+    iou: float | None
+    box: tuple[float, float, float, float]  # the true box, or for a false detection the detected one
+
+
+MISTAKE_KINDS = ("wrong class", "missed", "false detection")
+
+
+def image_mistakes(record: ImageRecord, detections: Detections, score_threshold: float = 0.25,
+                   iou_threshold: float = 0.5) -> list[Mistake]:
+    """What `confusion_matrix` counts off its diagonal, for one image (a missed difficult box is no
+    mistake, as in the COCO figures)."""
+    keep = detections.scores >= score_threshold
+    boxes, scores, classes = detections.boxes[keep], detections.scores[keep], detections.classes[keep]
+    pairs, extra, missed = match_boxes(boxes, record.boxes, iou_threshold)
+    box = lambda b: tuple(float(v) for v in b)  # noqa: E731
+    out = [Mistake("wrong class", int(record.labels[t]), int(classes[p]), float(scores[p]), iou, box(record.boxes[t]))
+           for p, t, iou in pairs if classes[p] != record.labels[t]]
+    out += [Mistake("missed", int(record.labels[t]), None, None, None, box(record.boxes[t]))
+            for t in missed if not record.difficult[t]]
+    out += [Mistake("false detection", None, int(classes[p]), float(scores[p]), None, box(boxes[p])) for p in extra]
+    return out
+
+
 def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n_classes: int,
                      score_threshold: float = 0.25, iou_threshold: float = 0.5) -> np.ndarray:
     """(n+1, n+1) counts, rows predicted class, columns true class; the last row / column is background
-    (a missed box / a false detection). Boxes pair up by IoU regardless of class, best IoU first."""
+    (a missed box / a false detection). Boxes pair up by IoU regardless of class (`match_boxes`)."""
     matrix = np.zeros((n_classes + 1, n_classes + 1), np.int64)
     for r, d in zip(records, detections):
         keep = d.scores >= score_threshold
         boxes, classes = d.boxes[keep], d.classes[keep]
-        ious = box_iou_matrix(boxes, r.boxes) if len(boxes) and len(r.boxes) else np.zeros((len(boxes),
-                                                                                              len(r.boxes)))
-        pred_used, true_used = set(), set()
-        for p, t in zip(*np.unravel_index(np.argsort(-ious, axis=None), ious.shape)):
-            if ious[p, t] < iou_threshold:
-                break
-            if p not in pred_used and t not in true_used:
-                pred_used.add(p), true_used.add(t)
-                matrix[classes[p], r.labels[t]] += 1
-        for p in set(range(len(boxes))) - pred_used:
+        pairs, extra, missed = match_boxes(boxes, r.boxes, iou_threshold)
+        for p, t, _ in pairs:
+            matrix[classes[p], r.labels[t]] += 1
+        for p in extra:
             matrix[classes[p], n_classes] += 1
-        for t in set(range(len(r.boxes))) - true_used:
+        for t in missed:
             if not r.difficult[t]:  # as in the COCO figures: a missed difficult box is no miss
                 matrix[n_classes, r.labels[t]] += 1
     return matrix

@@ -36,6 +36,15 @@ def draw_boxes(image: np.ndarray, boxes, classes, class_names: list[str], scores
     return out
 
 
+def draw_caption(image: np.ndarray, text: str, scale: float = 0.45) -> np.ndarray:
+    """White text on a black band in the top-left corner, in place. (A thicker dark copy under the
+    text as an outline does not line up: Hershey fonts advance further per character when thicker.)"""
+    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
+    cv2.rectangle(image, (0, 0), (w + 8, h + 8), (0, 0, 0), -1)
+    cv2.putText(image, text, (4, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    return image
+
+
 def tile(images: list[np.ndarray], columns: int) -> np.ndarray:
     """Same-size RGB images into one grid picture."""
     h, w = images[0].shape[:2]

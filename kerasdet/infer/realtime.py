@@ -9,7 +9,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
-from ..core.draw import draw_boxes
+from ..core.draw import draw_boxes, draw_caption
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 from .select import select_detections
 from .sources import BackgroundReader
@@ -54,9 +54,7 @@ class SmoothedFps:
 def draw_status(image: np.ndarray, fps: float, inference_ms: float) -> None:
     text = f"{fps:5.1f} FPS  {inference_ms:5.1f} ms"
     scale = 0.6 * min(max(image.shape[1] / 640, 0.5), 1.5)  # readable on small and large frames
-    (w, h), _ = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-    cv2.rectangle(image, (0, 0), (w + 8, h + 8), (0, 0, 0), -1)
-    cv2.putText(image, text, (4, h + 4), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
+    draw_caption(image, text, scale)
 
 
 def open_window() -> None:

@@ -152,9 +152,12 @@ def test_evaluate_plots_and_json_from_the_int8_file(trained, exported, tmp_path,
     from kerasdet.cli import main
     data = trained.run_dir.parent / "splits" / "val.txt"
     assert main(["evaluate", str(exported["int8"]), str(data), "--plots", str(tmp_path / "plots")]) == 0
-    assert "plots: " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "plots: " in out and "mistakes at score >= 0.25" in out
     for name in ("pr_curves.png", "confusion_matrix.png", "val_grid.png"):
         assert (tmp_path / "plots" / name).stat().st_size > 5000, name
+    header = (tmp_path / "plots" / "mistakes.csv").read_text().splitlines()[0]
+    assert header.startswith("image,mistake,true_class,predicted_class,score,iou")
     assert main(["evaluate", str(exported["int8"]), str(data), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {"map", "map50", "map75", "per_class"} <= set(report) and not any(k.startswith("_") for k in report)

@@ -1,10 +1,12 @@
 """COCO metrics through pycocotools: exact on perfect predictions, the library's own figure otherwise."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from kerasdet.core.detections import Detections
 from kerasdet.core.records import ImageRecord
-from kerasdet.metrics import coco_evaluate, confusion_matrix
+from kerasdet.metrics import coco_evaluate, confusion_matrix, image_mistakes
 
 
 def record(boxes, labels, difficult=None):
@@ -75,3 +77,39 @@ def test_pr_curves_are_the_librarys_precision(tmp_path):
     from kerasdet.evaluation_plots import plot_pr_curves
     plot_pr_curves(m, tmp_path / "pr.png")
     assert (tmp_path / "pr.png").stat().st_size > 1000
+
+
+def test_image_mistakes_are_the_confusion_matrix_off_its_diagonal():
+    r = record([[10, 10, 60, 50], [100, 20, 180, 90], [5, 60, 40, 95]], [0, 1, 1])
+    d = Detections(np.array([[11, 10, 60, 50], [100, 22, 178, 90], [150, 0, 199, 10], [5, 60, 40, 95]], np.float32),
+                   np.array([0.9, 0.8, 0.7, 0.1]), np.array([0, 0, 1, 1]))
+    found = image_mistakes(r, d, score_threshold=0.25)
+    assert [(m.kind, m.true_class, m.predicted_class) for m in found] == [
+        ("wrong class", 1, 0), ("missed", 1, None), ("false detection", None, 1)]
+    assert found[0].score == pytest.approx(0.8) and 0.9 < found[0].iou < 1
+    assert found[1].box == (5, 60, 40, 95) and found[2].box == (150, 0, 199, 10)
+    assert image_mistakes(r, as_detections(r)) == []
+
+
+def test_plots_show_the_worst_image_first_and_list_every_mistake(tmp_path):
+    import csv
+
+    import cv2
+    from kerasdet.evaluation_plots import save_evaluation_plots
+    records, colours = [], {"right.png": (255, 0, 0), "wrong.png": (0, 0, 255)}  # BGR: blue, red
+    for name, colour in colours.items():
+        cv2.imwrite(str(tmp_path / name), np.full((100, 200, 3), colour, np.uint8))
+        records.append(ImageRecord(str(tmp_path / name), "", 200, 100, np.array([[20, 20, 80, 80]], np.float32),
+                                   np.array([0], np.int32), np.array([False])))
+    dets = [as_detections(records[0]),  # right; wrong: class b for a, and a detection on nothing
+            Detections(np.array([[20, 20, 80, 80], [120, 10, 190, 90]], np.float32), np.array([0.9, 0.6]),
+                       np.array([1, 0]))]
+    metrics = coco_evaluate(records, dets, ["a", "b"])
+    paths = save_evaluation_plots(metrics, records, dets, ["a", "b"], tmp_path / "plots")
+    rows = list(csv.DictReader(open(tmp_path / "plots" / "mistakes.csv")))
+    assert [(Path(r["image"]).name, r["mistake"], r["true_class"], r["predicted_class"], r["score"]) for r in rows] == [
+        ("wrong.png", "wrong class", "a", "b", "0.900"), ("wrong.png", "false detection", "", "a", "0.600")]
+    assert metrics["_mistakes"].endswith("1 boxes given the wrong class, 0 boxes missed, 1 false detections, "
+                                         "in 1 of 2 images")
+    grid = cv2.imread(str(paths[2]))  # cells of 320: the first pair is the image with mistakes (red)
+    assert tuple(grid[100, 40]) == (0, 0, 255) and tuple(grid[100, 680]) == (255, 0, 0)
