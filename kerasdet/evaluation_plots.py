@@ -19,7 +19,7 @@ from .data.images import read_rgb
 from .core.letterbox import letterbox
 from .core.class_names import class_name
 from .core.draw import draw_boxes, draw_caption, save_rgb, tile
-from .metrics import MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
+from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
 def plot_pr_curves(metrics: dict, path: Path) -> None:
@@ -57,7 +57,7 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
     ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
     ax.set_yticks(range(len(labels)), labels)
     ax.set(xlabel="true", ylabel="predicted",
-           title=f"confusion matrix (score >= {score_threshold}, IoU >= 0.5; colour: share of the true class)")
+           title=f"confusion matrix (score >= {score_threshold}, IoU >= {MATCH_IOU}; colour: share of the true class)")
     ax.title.set_fontsize(9)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
@@ -65,10 +65,16 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
     plt.close(fig)
 
 
-def describe(mistake: Mistake, class_names: list[str]) -> str:
-    """"1-hand as 2-hand", "missed 3-hand", "extra 4-hand": a mistake in a few words."""
+def _class_names(mistake: Mistake, class_names: list[str]) -> tuple[str, str]:
+    """The true and the predicted class's names, "" where the mistake has none."""
     true, predicted = (class_name(class_names, c) if c is not None else "" for c in
                        (mistake.true_class, mistake.predicted_class))
+    return true, predicted
+
+
+def describe(mistake: Mistake, class_names: list[str]) -> str:
+    """"1-hand as 2-hand", "missed 3-hand", "extra 4-hand": a mistake in a few words."""
+    true, predicted = _class_names(mistake, class_names)
     return {"wrong class": f"{true} as {predicted}", "missed": f"missed {true}",
             "false detection": f"extra {predicted}"}[mistake.kind]
 
@@ -78,7 +84,7 @@ def mistakes_summary(mistakes: list[list[Mistake]], score_threshold: float) -> s
     said = {"wrong class": "boxes given the wrong class", "missed": "boxes missed",
             "false detection": "false detections"}
     kinds = ", ".join(f"{counts[k]} {said[k]}" for k in MISTAKE_KINDS)
-    return (f"mistakes at score >= {score_threshold}, IoU >= 0.5: {kinds}, "
+    return (f"mistakes at score >= {score_threshold}, IoU >= {MATCH_IOU}: {kinds}, "
             f"in {sum(map(bool, mistakes))} of {len(mistakes)} images")
 
 
@@ -90,9 +96,9 @@ def save_mistakes_csv(records: list[ImageRecord], mistakes: list[list[Mistake]],
                          "xmin", "ymin", "xmax", "ymax"])
         for r, found in zip(records, mistakes):
             for m in found:
-                names = [class_name(class_names, c) if c is not None else "" for c in (m.true_class, m.predicted_class)]
                 numbers = ["" if v is None else f"{v:.3f}" for v in (m.score, m.iou)]
-                writer.writerow([r.image_path, m.kind, *names, *numbers, *(f"{v:.1f}" for v in m.box)])
+                writer.writerow([r.image_path, m.kind, *_class_names(m, class_names), *numbers,
+                                 *(f"{v:.1f}" for v in m.box)])
 
 
 def save_val_grid(records: list[ImageRecord], detections: list[Detections], mistakes: list[list[Mistake]],

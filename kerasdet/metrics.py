@@ -108,7 +108,10 @@ def public_metrics(metrics: dict) -> dict:
     return {k: v for k, v in metrics.items() if k != "summary" and not k.startswith("_")}
 
 
-def match_boxes(predicted: np.ndarray, true: np.ndarray, iou_threshold: float = 0.5):
+MATCH_IOU = 0.5  # a detection and a true box are the same object (confusion matrix, mistakes)
+
+
+def match_boxes(predicted: np.ndarray, true: np.ndarray, iou_threshold: float = MATCH_IOU):
     """Pair (K, 4) detections with (N, 4) ground-truth boxes one to one, regardless of class, best
     IoU first, pairs below `iou_threshold` left out: ([(p, t, iou)], unpaired p, unpaired t)."""
     ious = box_iou_matrix(predicted, true) if len(predicted) and len(true) else np.zeros((len(predicted), len(true)))
@@ -138,7 +141,7 @@ MISTAKE_KINDS = ("wrong class", "missed", "false detection")
 
 
 def image_mistakes(record: ImageRecord, detections: Detections, score_threshold: float = 0.25,
-                   iou_threshold: float = 0.5) -> list[Mistake]:
+                   iou_threshold: float = MATCH_IOU) -> list[Mistake]:
     """What `confusion_matrix` counts off its diagonal, for one image (a missed difficult box is no
     mistake, as in the COCO figures)."""
     keep = detections.scores >= score_threshold
@@ -154,7 +157,7 @@ def image_mistakes(record: ImageRecord, detections: Detections, score_threshold:
 
 
 def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n_classes: int,
-                     score_threshold: float = 0.25, iou_threshold: float = 0.5) -> np.ndarray:
+                     score_threshold: float = 0.25, iou_threshold: float = MATCH_IOU) -> np.ndarray:
     """(n+1, n+1) counts, rows predicted class, columns true class; the last row / column is background
     (a missed box / a false detection). Boxes pair up by IoU regardless of class (`match_boxes`)."""
     matrix = np.zeros((n_classes + 1, n_classes + 1), np.int64)
