@@ -17,6 +17,8 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     folder: evaluation_plots.py).
 
     Class names come from the model's card; `classes`, when given, must be the same list."""
+    if plots and Path(plots).exists() and not Path(plots).is_dir():  # say so before the evaluation, not after
+        raise ValueError(f"--plots {plots}: a file, not a folder; name a folder (it is created if missing)")
     predictor = load_predictor(model_path)
     names = predictor.card.class_names
     if classes and list(classes) != names:

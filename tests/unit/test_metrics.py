@@ -52,6 +52,8 @@ def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match="broken.keras: not a kerasdet model file"):
         evaluate(tmp_path / "broken.keras", demo_data)
+    with pytest.raises(ValueError, match="--plots .*broken.keras: a file, not a folder"):
+        evaluate(tmp_path / "nothing.keras", demo_data, plots=tmp_path / "broken.keras")
 
 
 def test_confusion_matrix_counts_hits_confusions_misses_and_false_detections():
