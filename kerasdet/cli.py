@@ -122,7 +122,7 @@ def _cmd_detect(args) -> None:
     from .infer import detect
     run = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
                  conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
-                 overwrite=args.overwrite)
+                 overwrite=args.overwrite, one_label=not args.all_labels)
     boxes = sum(len(r.detections.boxes) for r in run.results)
     print(f"{len(run.results)} images, {boxes} detections with score >= {args.conf}")
     for label, path in (("CSV", args.csv), ("LabelImg XML", args.voc), ("pictures", args.save_images)):
@@ -146,7 +146,8 @@ def _cmd_cam(args) -> None:
     predictor = load_predictor(args.model, num_threads=args.threads)
     source = open_source(args.source)
     report = run_realtime(predictor, predictor.card.class_names, source, args.conf, args.iou, args.max_det,
-                          save=args.save, show=not args.headless, max_frames=args.max_frames)
+                          save=args.save, show=not args.headless, max_frames=args.max_frames,
+                          one_label=not args.all_labels)
     print(report)
     if args.save:
         print(f"annotated stream: {args.save}")
@@ -161,6 +162,8 @@ def add_cam_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--conf", type=float, default=0.25, help="lowest score drawn")
     p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own NMS is at {NMS_IOU}; "
                    "lower is stricter)")
+    p.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
+                   "each with its score (by default the best one: one box per object)")
     p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
     p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="LiteRT threads")
     p.add_argument("--save", help="write the annotated stream to .mp4, .avi or .gif")
@@ -242,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conf", type=float, default=0.25, help="lowest score kept")
     p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own is {NMS_IOU}; lower is "
                    "stricter)")
+    p.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
+                   "each with its score (by default the best one: one box per object)")
     p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
     p.add_argument("--threads", type=int, help="LiteRT threads")
     p.add_argument("--overwrite", action="store_true", help="let --voc replace XML already there (by default "

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .core.postprocess import NMS_IOU, SCORE_THRESHOLD, MAX_DETECTIONS
+from .core.postprocess import NMS_SETTINGS
 from .data.dataset import load_dataset
 from .metrics import Evaluator, coco_evaluate
 from .models.load import load_predictor
@@ -31,6 +31,7 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     evaluator = Evaluator(ds.records, names, batch_size)
     detections = evaluator.detections(predictor)
     metrics = coco_evaluate(ds.records, detections, names)
+    metrics["_nms"] = predictor.card.nms  # the post-processing these detections came from: for the report
     if plots:
         from .evaluation_plots import save_evaluation_plots
         metrics["_plots"] = [str(p) for p in save_evaluation_plots(metrics, ds.records, detections, names, plots)]
@@ -41,7 +42,9 @@ def format_report(metrics: dict) -> str:
     lines = [metrics["summary"], "", f"{'class':<20} {'AP50':>7} {'AP':>7} {'boxes':>7}"]
     for name, m in metrics["per_class"].items():
         lines.append(f"{name:<20} {m['ap50']:7.3f} {m['ap']:7.3f} {m['boxes']:7d}")
-    lines.append(f"conventions: score threshold {SCORE_THRESHOLD}, at most {MAX_DETECTIONS} detections per "
-                 f"image, each anchor keeps its best class, class-aware NMS at IoU {NMS_IOU}, difficult boxes "
-                 "ignored (iscrowd), boxes in original image pixels")
+    nms = metrics.get("_nms", NMS_SETTINGS)
+    labels = ("every class an anchor scores above it" if nms.get("multi_label") else "each anchor's best class")
+    lines.append(f"conventions: score threshold {nms['score_threshold']} ({labels}), at most {nms['max_detections']} "
+                 f"detections per image, class-aware NMS at IoU {nms['iou']}, difficult boxes ignored (iscrowd), "
+                 "boxes in original image pixels")
     return "\n".join(lines)

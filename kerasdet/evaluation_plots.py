@@ -19,7 +19,7 @@ from .data.images import read_rgb
 from .core.letterbox import letterbox
 from .core.class_names import class_name
 from .core.draw import draw_boxes, draw_caption, save_rgb, tile
-from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
+from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes, shown_detections
 
 
 def plot_pr_curves(metrics: dict, path: Path) -> None:
@@ -111,9 +111,9 @@ def save_val_grid(records: list[ImageRecord], detections: list[Detections], mist
     for i in order:
         r, d = records[i], detections[i]
         image = read_rgb(r.image_path, r.apply_exif)
-        keep = d.scores >= score_threshold
+        shown = shown_detections(d, score_threshold)
         truth = draw_boxes(image, r.boxes, r.labels, class_names)
-        predicted = draw_boxes(image, d.boxes[keep], d.classes[keep], class_names, d.scores[keep])
+        predicted = draw_boxes(image, shown.boxes, shown.classes, class_names, shown.scores)
         verdict = "; ".join(describe(m, class_names) for m in mistakes[i]) or "no mistake"
         cells += [draw_caption(letterbox(truth, cell)[0], f"truth: {Path(r.image_path).name}"),
                   draw_caption(letterbox(predicted, cell)[0], f"prediction: {verdict}")]

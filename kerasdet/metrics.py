@@ -14,7 +14,8 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from .core.detections import Detections, box_iou_matrix
+from .core.detections import Detections, box_iou_matrix, one_box_per_object
+from .core.postprocess import NMS_IOU
 from .core.records import ImageRecord
 from .data.cache import ImageCache
 from .data.images import read_rgb
@@ -125,6 +126,14 @@ def match_boxes(predicted: np.ndarray, true: np.ndarray, iou_threshold: float = 
     return pairs, sorted(set(range(len(predicted))) - pred_used), sorted(set(range(len(true))) - true_used)
 
 
+def shown_detections(d: Detections, score_threshold: float) -> Detections:
+    """What an application shows at `score_threshold`: one label per object (the model reports every
+    class it hesitates between; infer.select_detections shows the best, as here)."""
+    keep = np.flatnonzero(d.scores >= score_threshold)
+    keep = keep[one_box_per_object(d.boxes[keep], d.scores[keep], NMS_IOU)]
+    return Detections(d.boxes[keep], d.scores[keep], d.classes[keep])
+
+
 @dataclass(frozen=True)
 class Mistake:
     """One error in one image at a score threshold: a box taken for another class, a box missed, or a
@@ -144,8 +153,8 @@ def image_mistakes(record: ImageRecord, detections: Detections, score_threshold:
                    iou_threshold: float = MATCH_IOU) -> list[Mistake]:
     """What `confusion_matrix` counts off its diagonal, for one image (a missed difficult box is no
     mistake, as in the COCO figures)."""
-    keep = detections.scores >= score_threshold
-    boxes, scores, classes = detections.boxes[keep], detections.scores[keep], detections.classes[keep]
+    shown = shown_detections(detections, score_threshold)
+    boxes, scores, classes = shown.boxes, shown.scores, shown.classes
     pairs, extra, missed = match_boxes(boxes, record.boxes, iou_threshold)
     box = lambda b: tuple(float(v) for v in b)  # noqa: E731
     out = [Mistake("wrong class", int(record.labels[t]), int(classes[p]), float(scores[p]), iou, box(record.boxes[t]))
@@ -162,8 +171,8 @@ def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n
     (a missed box / a false detection). Boxes pair up by IoU regardless of class (`match_boxes`)."""
     matrix = np.zeros((n_classes + 1, n_classes + 1), np.int64)
     for r, d in zip(records, detections):
-        keep = d.scores >= score_threshold
-        boxes, classes = d.boxes[keep], d.classes[keep]
+        shown = shown_detections(d, score_threshold)
+        boxes, classes = shown.boxes, shown.classes
         pairs, extra, missed = match_boxes(boxes, r.boxes, iou_threshold)
         for p, t, _ in pairs:
             matrix[classes[p], r.labels[t]] += 1

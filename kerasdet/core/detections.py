@@ -20,3 +20,17 @@ def box_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
     area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
     return inter / (area(a)[:, None] + area(b)[None, :] - inter + 1e-9)
+
+
+def one_box_per_object(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.ndarray:
+    """Indices of the boxes to keep, best first: greedy NMS regardless of class, a box overlapping a
+    better one at IoU > `iou` dropped. After a model's class-aware NMS at the same IoU this removes only
+    its other readings of one object (the same box with another class), leaving the best label.
+    (A few dozen boxes: numpy is enough; OpenCV's NMSBoxes does the same with a score threshold.)"""
+    order = np.argsort(-scores, kind="stable")
+    ious = box_iou_matrix(boxes[order], boxes[order])
+    dropped = np.zeros(len(order), bool)
+    for i in range(len(order)):
+        if not dropped[i]:
+            dropped[i + 1:] |= ious[i, i + 1:] > iou
+    return order[~dropped]

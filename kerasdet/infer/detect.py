@@ -49,10 +49,11 @@ def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = 0.25,
            iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = None,
-           overwrite: bool = False, progress: bool = True) -> DetectRun:
+           overwrite: bool = False, progress: bool = True, one_label: bool = True) -> DetectRun:
     """Run a `.keras` or `.tflite` model on an image, a folder (recursively), a .txt list or any LabelImg
     data source. An image that cannot be read is listed in `failed` and the others go on; `--voc` leaves
-    an XML that is already there as it is (it may hold corrected labels) unless `overwrite`."""
+    an XML that is already there as it is (it may hold corrected labels) unless `overwrite`. `one_label`:
+    one box per object, not every class the model considered (select.py)."""
     predictor = load_predictor(model, num_threads=num_threads)
     class_names = predictor.card.class_names
     paths = image_paths(source)
@@ -67,7 +68,7 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
             run.failed.append(str(err))  # read_rgb's message names the file
             continue
         height, width = image.shape[:2]
-        d = select_detections(predictor.detect(image), conf, iou, max_det)
+        d = select_detections(predictor.detect(image), conf, iou, max_det, one_label)
         run.results.append(ImageDetections(path, width, height, d))
         if voc_dir:
             xml = Path(voc_dir) / names[path]

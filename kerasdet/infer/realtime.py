@@ -99,7 +99,7 @@ class AnnotatedWriter:
 
 def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, iou: float = NMS_IOU,
                  max_det: int = MAX_DETECTIONS, save: str | Path | None = None, show: bool = True,
-                 max_frames: int | None = None,
+                 max_frames: int | None = None, one_label: bool = True,
                  on_frame: Callable[[int, str, np.ndarray], None] | None = None) -> RealtimeReport:
     """Detect on every frame the source delivers (the newest one, for a camera) until it ends, `q`/Esc,
     or `max_frames`. `on_frame(index, name, detections)` sees each frame's detections."""
@@ -112,7 +112,7 @@ def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, 
     try:
         for name, frame in reader:
             t0 = time.perf_counter()
-            detections = select_detections(predictor.detect(frame), conf, iou, max_det)
+            detections = select_detections(predictor.detect(frame), conf, iou, max_det, one_label)
             report.inference_ms.append((time.perf_counter() - t0) * 1000)
             drawn = draw_boxes(frame, detections.boxes, detections.classes, class_names, detections.scores)
             draw_status(drawn, meter.tick(), report.inference_ms[-1])

@@ -4,18 +4,23 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..core.detections import Detections
+from ..core.detections import Detections, one_box_per_object
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 
 
 def select_detections(d: Detections, conf: float = 0.25, iou: float = NMS_IOU,
-                      max_det: int = MAX_DETECTIONS) -> Detections:
+                      max_det: int = MAX_DETECTIONS, one_label: bool = True) -> Detections:
     """Detections scoring >= `conf`, at most `max_det`, best first.
 
-    The model already ran class-aware NMS at IoU NMS_IOU; an `iou` below that runs a stricter one here
-    (an exported .tflite cannot be asked for another threshold), one above it cannot undo the first.
+    The model already ran class-aware NMS at IoU NMS_IOU and, where it hesitates between classes, kept
+    each reading with its score (models/detector.py, `detection_nms`): what mAP wants. An application
+    wants one label per object: with `one_label`, of boxes of different classes that overlap at IoU
+    > NMS_IOU only the best-scoring one stays. An `iou` below NMS_IOU runs a stricter class-aware NMS
+    here (an exported .tflite cannot be asked for another threshold); one above it cannot undo the first.
     """
     keep = np.flatnonzero(d.scores >= conf)
+    if one_label:
+        keep = keep[one_box_per_object(d.boxes[keep], d.scores[keep], NMS_IOU)]
     if iou < NMS_IOU and len(keep) > 1:
         xywh = np.concatenate([d.boxes[keep, :2], d.boxes[keep, 2:] - d.boxes[keep, :2]], 1)
         kept = cv2.dnn.NMSBoxesBatched(xywh.astype(np.float32), d.scores[keep].astype(np.float32),

@@ -9,7 +9,7 @@ from ..core.card import ModelCard
 from ..core.detections import Detections
 from ..core.letterbox import input_hw, letterbox
 from .architecture import get_architecture
-from .detector import best_class_nms
+from .detector import detection_nms
 
 
 class KerasPredictor:
@@ -25,7 +25,7 @@ class KerasPredictor:
         def run(images):
             boxes, scores = arch.decode(model(images, training=False), self.input_size)
             return tf.map_fn(
-                lambda x: best_class_nms(x[0], x[1], nms["max_detections"], nms["iou"], nms["score_threshold"]),
+                lambda x: detection_nms(x[0], x[1], nms),
                 (boxes, scores), fn_output_signature=(tf.float32, tf.float32, tf.int32, tf.int32))
 
         self._run = run

@@ -20,7 +20,7 @@ import tensorflow as tf
 from ..core.card import ModelCard
 from ..core.letterbox import PAD_VALUE, input_hw
 from ..models.architecture import get_architecture
-from ..models.detector import best_class_nms
+from ..models.detector import detection_nms
 
 
 def serving_function(model: keras.Model, card: ModelCard, input_shape: tuple[int, int] | None = None):
@@ -35,8 +35,7 @@ def serving_function(model: keras.Model, card: ModelCard, input_shape: tuple[int
         padded = tf.pad(image, [[0, 0], [0, model_h - height], [0, model_w - width], [0, 0]],
                         constant_values=PAD_VALUE)
         boxes, scores = arch.decode(model(tf.cast(padded, tf.float32), training=False), card.input_size)
-        boxes, scores, classes, count = best_class_nms(boxes[0], scores[0], nms["max_detections"], nms["iou"],
-                                                       nms["score_threshold"])
+        boxes, scores, classes, count = detection_nms(boxes[0], scores[0], nms)
         # xyxy input pixels -> yxyx fractions of the (unpadded) input, clipped to it
         location = tf.clip_by_value(tf.gather(boxes, [1, 0, 3, 2], axis=-1) / [height, width, height, width],
                                     0.0, 1.0)

@@ -64,11 +64,20 @@ def test_reader_passes_a_source_error_to_the_consumer(tmp_path):
 def test_select_detections_thresholds():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 10, 10], [0, 0, 10, 10], [50, 50, 60, 60]], np.float32)
     d = Detections(boxes, np.array([0.5, 0.9, 0.8, 0.1], np.float32), np.array([0, 0, 1, 0], np.int32))
-    kept = select_detections(d, conf=0.25)
+    kept = select_detections(d, conf=0.25, one_label=False)
     assert kept.scores.tolist() == pytest.approx([0.9, 0.8, 0.5])  # best first, low score gone
-    stricter = select_detections(d, conf=0.25, iou=0.5)  # boxes 0 and 1 overlap (IoU 0.81), same class
+    stricter = select_detections(d, conf=0.25, iou=0.5, one_label=False)  # boxes 0 and 1 overlap (IoU 0.81), same class
     assert stricter.scores.tolist() == pytest.approx([0.9, 0.8]) and stricter.classes.tolist() == [0, 1]
-    assert len(select_detections(d, conf=0.0, max_det=2).scores) == 2
+    assert len(select_detections(d, conf=0.0, max_det=2, one_label=False).scores) == 2
+
+
+def test_select_detections_shows_one_label_per_object_unless_asked_for_all():
+    # the model's two readings of one hand (the same box as class 1 and class 2), and another hand
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 10, 10], [20, 0, 30, 10]], np.float32)
+    d = Detections(boxes, np.array([0.4, 0.7, 0.3], np.float32), np.array([1, 2, 1], np.int32))
+    shown = select_detections(d, conf=0.25)
+    assert shown.classes.tolist() == [2, 1] and shown.scores.tolist() == pytest.approx([0.7, 0.3])
+    assert select_detections(d, conf=0.25, one_label=False).classes.tolist() == [2, 1, 1]
 
 
 def test_extract_frames_names_frames_so_split_keeps_videos_whole(clip, tmp_path):

@@ -67,6 +67,19 @@ def test_confusion_matrix_counts_hits_confusions_misses_and_false_detections():
                           [0, 1, 0]]   # the third box (its detection scores 0.1) missed
 
 
+def test_a_second_reading_of_one_box_counts_for_map_but_not_as_a_mistake():
+    """The model reports a box it hesitates about once per class: mAP credits the right reading, and the
+    confusion matrix and mistakes judge what an application shows, the best one."""
+    r = record([[10, 10, 60, 50], [100, 20, 180, 90]], [0, 1])
+    both = Detections(np.array([[10, 10, 60, 50], [100, 20, 180, 90], [100, 20, 180, 90]], np.float32),
+                      np.array([0.9, 0.8, 0.4]), np.array([0, 0, 1]))  # b read as a (0.8) and as b (0.4)
+    best_only = Detections(both.boxes[:2], both.scores[:2], both.classes[:2])
+    assert coco_evaluate([r], [both], ["a", "b"])["map50"] > coco_evaluate([r], [best_only], ["a", "b"])["map50"]
+    assert confusion_matrix([r], [both], 2).tolist() == confusion_matrix([r], [best_only], 2).tolist() == [
+        [1, 1, 0], [0, 0, 0], [0, 0, 0]]
+    assert [(m.kind, m.true_class, m.predicted_class) for m in image_mistakes(r, both)] == [("wrong class", 1, 0)]
+
+
 def test_pr_curves_are_the_librarys_precision(tmp_path):
     records = [record([[10, 10, 60, 50]], [0]), record([[10, 10, 60, 50]], [0])]
     dets = [Detections(records[0].boxes, np.array([0.9]), records[0].labels),

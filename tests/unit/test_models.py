@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import keras
+import tensorflow as tf
 
 from kerasdet.config import ModelConfig
 from kerasdet.core.registry import ARCHITECTURES, BACKBONES
@@ -85,6 +86,23 @@ def test_assigner_picks_anchors_inside_the_box_and_scores_by_alignment():
     np.testing.assert_allclose(boxes[0][fg[0] > 0], [[8, 8, 40, 40]] * int(fg[0].sum()))
     assert (target_scores[0][fg[0] > 0, 1] > 0.99).all() and (target_scores[0][:, 0] == 0).all()
     assert (target_scores[0][fg[0] == 0] == 0).all()
+
+
+def test_nms_keeps_every_class_an_anchor_hesitates_between_and_old_cards_keep_the_best():
+    from kerasdet.core.postprocess import NMS_SETTINGS
+    from kerasdet.models.detector import detection_nms
+    boxes = tf.constant([[0, 0, 10, 10], [1, 1, 10, 10], [50, 50, 60, 60]], tf.float32)
+    scores = tf.constant([[0.6, 0.5, 0.0], [0.4, 0.0, 0.0], [0.0, 0.0, 0.0005]], tf.float32)
+
+    def found(nms):
+        _, found_scores, found_classes, count = (t.numpy() for t in detection_nms(boxes, scores, nms))
+        return sorted((round(float(s), 3), int(c)) for s, c in zip(found_scores[:count], found_classes[:count]))
+
+    # anchor 0 as class 0 and as class 1; anchor 1 is class 0 too and overlaps anchor 0 (IoU 0.81): NMS
+    # drops it; anchor 2 scores under the threshold
+    assert found(NMS_SETTINGS) == [(0.5, 1), (0.6, 0)]
+    old_card = {k: v for k, v in NMS_SETTINGS.items() if k != "multi_label"} | {"best_class_per_anchor": True}
+    assert found(old_card) == [(0.6, 0)]
 
 
 def test_unknown_arch_is_a_clear_error():
