@@ -14,7 +14,8 @@ _API = {  # public name -> module that defines it
     "DataError": "kerasdet.data.errors", "load_dataset": "kerasdet.data.dataset",
     "ModelCard": "kerasdet.core.card", "Detections": "kerasdet.core.detections",
     "fit": "kerasdet.train.fit", "export": "kerasdet.tflite.convert",
-    "detect": "kerasdet.infer.detect", "TFLiteDetector": "kerasdet.models.tflite_detector",
+    "detect": "kerasdet.infer.detect", "select_detections": "kerasdet.infer.select",
+    "TFLiteDetector": "kerasdet.models.tflite_detector",
 }
 __all__ = sorted(_API)
 
