@@ -52,36 +52,37 @@ def detection_nms(boxes, scores, nms: dict):
     the threshold is a candidate, as torchvision's and Detectron2's detectors and Ultralytics' validation
     do. Where the model hesitates between two classes it reports both, each with its score, instead of
     dropping the second reading: on hands (2026-12-07) five nano runs' int8 mAP@0.5 rose 0.5-2.9 points,
-    base's 0.1 (README, "Measured here").
+    base's 0.3 (README, "Measured here").
     Cards without the key (older files) keep each anchor's best class only. Applications that want one
     label per object ask `infer.select_detections` (the CLI and the camera demo do).
     """
-    if not nms.get("multi_label", False):
-        return _nms(boxes, tf.reduce_max(scores, axis=-1), tf.argmax(scores, axis=-1, output_type=tf.int32), nms)
-    num_classes = scores.shape[-1]
-    # Every (anchor, class) pair, anchor-major as `scores` is laid out; NMS drops those under the threshold
-    # first. (A top-k of the pairs before NMS, as torchvision does, cost the fp32 file 0.4 ms on nano, 16%,
-    # against 0.15 ms for all pairs; the int8 file 0.06 against 0.15; all pairs add 70 kB of folded index
-    # constants to the nano file: measured 2026-12-07.)
-    pair = tf.range(tf.size(scores))
-    return _nms(tf.gather(boxes, pair // num_classes), tf.reshape(scores, [-1]), pair % num_classes, nms)
-
-
-def _nms(boxes, scores, classes, nms: dict):
-    """Class-aware NMS of scored, classed boxes in a single builtin op.
-
-    Boxes are offset by class index times a span wider than all boxes together, so boxes of
-    different classes never overlap. `tf.raw_ops.NonMaxSuppressionV4` converts to TFLite's
-    builtin NON_MAX_SUPPRESSION_V4 (KerasCV's NMS needs Flex ops; tf.image's padded NMS becomes
-    a WHILE loop), so the Keras path and the exported file share this exact post-processing.
-    """
+    # Class-aware NMS in one op: each box moves by its class index times a span wider than all boxes
+    # together, so boxes of different classes never overlap.
     span = tf.reduce_max(boxes) - tf.reduce_min(boxes) + 1.0
-    shifted = boxes + tf.cast(classes, boxes.dtype)[:, None] * span
-    keep, count = tf.raw_ops.NonMaxSuppressionV4(
-        boxes=tf.gather(shifted, [1, 0, 3, 2], axis=-1), scores=scores,
-        max_output_size=nms["max_detections"], iou_threshold=nms["iou"], score_threshold=nms["score_threshold"],
-        pad_to_max_output_size=True)
-    return tf.gather(boxes, keep), tf.gather(scores, keep), tf.gather(classes, keep), count
+    yxyx = tf.gather(boxes, [1, 0, 3, 2], axis=-1)  # the op's order
+    if not nms.get("multi_label", False):
+        best_score = tf.reduce_max(scores, axis=-1)
+        best_class = tf.argmax(scores, axis=-1, output_type=tf.int32)
+        keep, count = _nms(yxyx + tf.cast(best_class, boxes.dtype)[:, None] * span, best_score, nms)
+        return tf.gather(boxes, keep), tf.gather(best_score, keep), tf.gather(best_class, keep), count
+    # Every (anchor, class) pair, anchor-major as `scores` is laid out, by broadcasting: no index tensor
+    # as long as the pairs (RetinaNet's 18,900 anchors x 6 classes would fold into 1.4 MB of constants),
+    # and no top-k before NMS (torchvision's way: it cost nano's fp32 file 0.44 ms; measured 2026-12-07).
+    num_classes = scores.shape[-1]
+    offsets = tf.range(num_classes, dtype=boxes.dtype)[:, None] * span  # (C, 1)
+    pairs = tf.reshape(yxyx[:, None, :] + offsets, [-1, 4])
+    flat_scores = tf.reshape(scores, [-1])
+    keep, count = _nms(pairs, flat_scores, nms)
+    return tf.gather(boxes, keep // num_classes), tf.gather(flat_scores, keep), keep % num_classes, count
+
+
+def _nms(boxes_yxyx, scores, nms: dict):
+    """`tf.raw_ops.NonMaxSuppressionV4` converts to TFLite's builtin NON_MAX_SUPPRESSION_V4 (KerasCV's
+    NMS needs Flex ops; tf.image's padded NMS becomes a WHILE loop), so the Keras path and the exported
+    file share this exact post-processing. Returns (indices padded to max_detections, count)."""
+    return tf.raw_ops.NonMaxSuppressionV4(
+        boxes=boxes_yxyx, scores=scores, max_output_size=nms["max_detections"], iou_threshold=nms["iou"],
+        score_threshold=nms["score_threshold"], pad_to_max_output_size=True)
 
 
 def count_params(model: keras.Model) -> int:
