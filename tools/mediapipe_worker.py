@@ -35,10 +35,10 @@ def main():
             found = detector.detect(image)
             ms.append((time.perf_counter() - start) * 1e3)
             rows = []
-            for d in found.detections:
-                box, top = d.bounding_box, d.categories[0]
-                rows.append([box.origin_x, box.origin_y, box.origin_x + box.width, box.origin_y + box.height,
-                             top.score, top.index, top.category_name])
+            for d in found.detections:  # MediaPipe gives a box the model read as two classes once, with both
+                box = d.bounding_box        # in `categories`: a row for each, as kerasdet lists them
+                rows += [[box.origin_x, box.origin_y, box.origin_x + box.width, box.origin_y + box.height,
+                          c.score, c.index, c.category_name] for c in d.categories]
             results.append(rows)
     with open(args.out, "w") as f:
         json.dump({"detections": results, "ms": ms}, f)
