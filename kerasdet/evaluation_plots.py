@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .core.detections import Detections
+from .core.detections import Detections, shown_detections
 from .core.records import ImageRecord
 from .data.images import read_rgb
 from .core.letterbox import letterbox
 from .core.class_names import class_name
 from .core.draw import draw_boxes, draw_caption, save_rgb, tile
-from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes, shown_detections
+from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
 def plot_pr_curves(metrics: dict, path: Path) -> None:

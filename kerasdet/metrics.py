@@ -14,8 +14,7 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from .core.detections import Detections, box_iou_matrix, one_box_per_object
-from .core.postprocess import NMS_IOU
+from .core.detections import Detections, box_iou_matrix, shown_detections
 from .core.records import ImageRecord
 from .data.cache import ImageCache
 from .data.images import read_rgb
@@ -124,14 +123,6 @@ def match_boxes(predicted: np.ndarray, true: np.ndarray, iou_threshold: float = 
             pred_used.add(p), true_used.add(t)
             pairs.append((int(p), int(t), float(ious[p, t])))
     return pairs, sorted(set(range(len(predicted))) - pred_used), sorted(set(range(len(true))) - true_used)
-
-
-def shown_detections(d: Detections, score_threshold: float) -> Detections:
-    """What an application shows at `score_threshold`: one label per object (the model reports every
-    class it hesitates between; infer.select_detections shows the best, as here)."""
-    keep = np.flatnonzero(d.scores >= score_threshold)
-    keep = keep[one_box_per_object(d.boxes[keep], d.scores[keep], NMS_IOU)]
-    return Detections(d.boxes[keep], d.scores[keep], d.classes[keep])
 
 
 @dataclass(frozen=True)

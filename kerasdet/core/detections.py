@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .postprocess import NMS_IOU
+
 
 @dataclass
 class Detections:
@@ -34,3 +36,13 @@ def one_box_per_object(boxes: np.ndarray, scores: np.ndarray, iou: float) -> np.
         if not dropped[i]:
             dropped[i + 1:] |= ious[i, i + 1:] > iou
     return order[~dropped]
+
+
+def shown_detections(d: Detections, score_threshold: float, one_label: bool = True) -> Detections:
+    """What an application shows: the detections scoring >= `score_threshold`; with `one_label`, one
+    label per object, best first. The model reports every class it hesitates between (models/detector.py,
+    `detection_nms`); of boxes of different classes overlapping at IoU > NMS_IOU, the best-scoring stays."""
+    keep = np.flatnonzero(d.scores >= score_threshold)
+    if one_label:
+        keep = keep[one_box_per_object(d.boxes[keep], d.scores[keep], NMS_IOU)]
+    return Detections(d.boxes[keep], d.scores[keep], d.classes[keep])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from ..core.detections import Detections, one_box_per_object
+from ..core.detections import Detections, shown_detections
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 
 
@@ -18,9 +18,8 @@ def select_detections(d: Detections, conf: float = 0.25, iou: float = NMS_IOU,
     > NMS_IOU only the best-scoring one stays. An `iou` below NMS_IOU runs a stricter class-aware NMS
     here (an exported .tflite cannot be asked for another threshold); one above it cannot undo the first.
     """
-    keep = np.flatnonzero(d.scores >= conf)
-    if one_label:
-        keep = keep[one_box_per_object(d.boxes[keep], d.scores[keep], NMS_IOU)]
+    d = shown_detections(d, conf, one_label)
+    keep = np.arange(len(d.scores))
     if iou < NMS_IOU and len(keep) > 1:
         xywh = np.concatenate([d.boxes[keep, :2], d.boxes[keep, 2:] - d.boxes[keep, :2]], 1)
         kept = cv2.dnn.NMSBoxesBatched(xywh.astype(np.float32), d.scores[keep].astype(np.float32),
