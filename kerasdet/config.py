@@ -62,6 +62,12 @@ class TrainConfig:
     ema: bool = True
     eval_every: int = 1
     eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
+    # Progressive resizing: the first progressive_epochs train at this smaller input (a square side or
+    # [width, height], each a multiple of 32), then model.input_size. Early epochs learn as much at
+    # half the pixels for half the time; the last ones fit the model to its input. They are not
+    # validated (a checkpoint has model.input_size). 0: model.input_size throughout.
+    progressive_size: int | list[int] = 0
+    progressive_epochs: int = 0
     seed: int = 0
     # A trained .keras checkpoint (same arch and classes, same model.input_size) whose predictions the
     # model also learns from: a small preset taught by a larger one (train/teacher.py). "": none.
@@ -125,6 +131,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     "train.learning_rate": (0.0, None, True),
     "train.warmup_epochs": (0, None, False),
     "train.freeze_backbone_epochs": (0, None, False),
+    "train.progressive_epochs": (0, None, False),
     "augment.close_mosaic": (0, None, False),
     "train.backbone_lr_factor": (0.0, None, False),
     "train.backbone_trainable_fraction": _UNIT,
@@ -240,6 +247,7 @@ def _validate(cfg: Config) -> None:
             bounds = f"{'> ' if low_open else '>= '}{low:g}" + (f" and <= {high:g}" if high is not None else "")
             raise ConfigError(f"{cfg.source}: key '{key}' must be {bounds}, got {value}")
     _validate_input_size(cfg.model.input_size, cfg.source)
+    _validate_progressive(cfg)
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1]:
         raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max] with 0 < min <= max, "
                           f"got {cfg.augment.scale}")
@@ -247,11 +255,27 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
 
 
-def _validate_input_size(size: int | list[int], source: str) -> None:
+def _validate_input_size(size: int | list[int], source: str, key: str = "model.input_size") -> None:
     sides = [size] if isinstance(size, int) else size
     if len(sides) != (1 if isinstance(size, int) else 2) or any(side <= 0 or side % 32 for side in sides):
-        raise ConfigError(f"{source}: key 'model.input_size' must be a multiple of 32 (a square) or [width, height], "
+        raise ConfigError(f"{source}: key '{key}' must be a multiple of 32 (a square) or [width, height], "
                           f"each a multiple of 32 (the network halves it five times), got {size}")
+
+
+def _validate_progressive(cfg: Config) -> None:
+    t = cfg.train
+    if not t.progressive_epochs:
+        if t.progressive_size:
+            raise ConfigError(f"{cfg.source}: key 'train.progressive_size' is set but train.progressive_epochs is 0: "
+                              "set how many first epochs train at it")
+        return
+    _validate_input_size(t.progressive_size, cfg.source, "train.progressive_size")
+    if t.progressive_epochs >= t.epochs:
+        raise ConfigError(f"{cfg.source}: key 'train.progressive_epochs' is {t.progressive_epochs}: it must be under "
+                          f"train.epochs ({t.epochs}), so the last epochs train at model.input_size")
+    if t.distill_from:
+        raise ConfigError(f"{cfg.source}: train.distill_from and train.progressive_epochs cannot be combined: the "
+                          "teacher sees model.input_size only")
 
 
 def _with_preset(raw: dict, source: str) -> dict:

@@ -39,6 +39,11 @@ class WeightEMA:
             shadow *= d
             shadow += (1 - d) * w
 
+    def follow(self, model: keras.Model) -> None:
+        """Average `model` from now on: the same network rebuilt (train.progressive_size), whose
+        weights come in the same order."""
+        self.model = model
+
     @contextlib.contextmanager
     def averaged(self):
         """Inside the block the model holds the averaged weights; the live ones come back after

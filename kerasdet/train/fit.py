@@ -6,6 +6,7 @@ metric has not improved for `train.patience` evaluations. Seeds are fixed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -66,10 +67,12 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                    "class_names": train_ds.class_names}
     if resuming:
         run.check_state_fits(fingerprint)
-    loader = training_loader(cfg, train_ds)
+    first_size = input_size_at(cfg, 0)
+    loader = training_loader(cfg, train_ds, first_size)
     steps = max(len(loader) // t.batch_size, 1)
     teacher = run_teacher(cfg, train_ds.class_names, strategy)
-    trainer = Trainer(cfg, len(train_ds.class_names), steps, strategy, teacher=teacher)
+    trainer = Trainer(dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, input_size=first_size)),
+                      len(train_ds.class_names), steps, strategy, teacher=teacher)
     batches = training_batches(trainer, loader)
     ema = WeightEMA(trainer.model, steps, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
@@ -82,6 +85,14 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     history = RunHistory(run)
 
     for epoch in range(progress.epoch, t.epochs):
+        if input_size_at(cfg, epoch) != trainer.input_size:  # train.progressive_epochs are over (or resumed after)
+            trainer = trainer.resized(input_size_at(cfg, epoch))
+            loader = training_loader(cfg, train_ds, trainer.input_size, loader.cache, seed=t.seed + epoch)
+            batches = training_batches(trainer, loader)
+            ema.follow(trainer.model)
+            predictor = trainer.predictor(card)
+            if not quiet:
+                print(f"input size {trainer.input_size} from epoch {epoch + 1} on (train.progressive_size before)")
         frozen = backbone_frozen(cfg, epoch)
         loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
         row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}", quiet)
@@ -127,14 +138,24 @@ def validated(cfg: Config, epoch: int) -> bool:
     """Whether epoch `epoch` (from 0) ends with a validation: every train.eval_every epochs from
     train.eval_from on, and always the last."""
     t, number = cfg.train, epoch + 1
-    return number == t.epochs or (number >= t.eval_from and number % t.eval_every == 0)
+    return number == t.epochs or (number >= max(t.eval_from, t.progressive_epochs + 1) and number % t.eval_every == 0)
 
 
-def training_loader(cfg: Config, train_ds: DetectionDataset) -> SampleLoader:
-    """Augmented training samples at the model's input size (cached as data.cache says)."""
+def input_size_at(cfg: Config, epoch: int):
+    """The input size epoch `epoch` (from 0) trains at: train.progressive_size for the first
+    train.progressive_epochs, model.input_size after."""
+    return cfg.train.progressive_size if epoch < cfg.train.progressive_epochs else cfg.model.input_size
+
+
+def training_loader(cfg: Config, train_ds: DetectionDataset, input_size=None, cache: ImageCache | None = None,
+                    seed: int | None = None) -> SampleLoader:
+    """Augmented training samples at `input_size` (default model.input_size), cached as data.cache
+    says (in `cache` when given: the decoded pictures do not depend on the input size)."""
     slots = box_slots(train_ds, cfg.data.max_boxes, cfg.augment)
-    return SampleLoader(train_ds, cfg.model.input_size, slots, cfg.augment,
-                        cache=ImageCache(cfg.data.cache_gb, "train") if cfg.data.cache else None, seed=cfg.train.seed)
+    if cache is None and cfg.data.cache:
+        cache = ImageCache(cfg.data.cache_gb, "train")
+    return SampleLoader(train_ds, input_size or cfg.model.input_size, slots, cfg.augment, cache=cache,
+                        seed=cfg.train.seed if seed is None else seed)
 
 
 def training_batches(trainer: Trainer, loader: SampleLoader):

@@ -15,6 +15,8 @@ then updates the weights as one step on one device with the same global batch.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -46,6 +48,7 @@ class Trainer:
         `load_teacher` whose predictions the loss also learns (train.distill_from)."""
         self.strategy = strategy or tf.distribute.get_strategy()
         self.teacher = teacher
+        self._args = {"num_classes": num_classes, "steps_per_epoch": steps_per_epoch, "schedule": schedule}  # for `resized`
         with self.strategy.scope():  # variables (model, optimizers) are mirrored on every replica
             self._build(cfg, num_classes, steps_per_epoch, schedule)
         self._steps = {frozen: self._make_step(frozen) for frozen in (True, False)}
@@ -111,6 +114,29 @@ class Trainer:
             return losses, self.strategy.reduce(tf.distribute.ReduceOp.MEAN, norm, axis=None)  # the same on all
 
         return step
+
+    @property
+    def input_size(self):
+        """The model's input size (model.input_size, or train.progressive_size early in a run)."""
+        return self.cfg.model.input_size
+
+    def resized(self, input_size) -> "Trainer":
+        """This trainer at another input size (train.progressive_size), carrying on: a new model and
+        loss for `input_size` (the head's anchor grid depends on it), holding this one's weights and
+        optimizer state. Convolutions and BatchNorm do not depend on the input's size, so every
+        variable keeps its shape and, both models built alike, its place in the lists copied."""
+        # Built as this one was (model.weights too: a pretrained backbone's BatchNorm layers are not
+        # trained, so `none` would make other variables trainable), then given this one's weights.
+        model = dataclasses.replace(self.cfg.model, input_size=input_size)
+        other = Trainer(dataclasses.replace(self.cfg, model=model), strategy=self.strategy, teacher=self.teacher, **self._args)
+        for ours, theirs in ((self.model.weights, other.model.weights),
+                             (self._state_variables(), other._state_variables())):
+            if [v.shape for v in ours] != [v.shape for v in theirs]:
+                raise ValueError(f"the model at input size {input_size} does not hold the same variables as at "
+                                 f"{self.input_size}")
+            for source, target in zip(ours, theirs):
+                target.assign(source)
+        return other
 
     def train_step(self, images, targets, backbone_frozen: bool) -> dict[str, float]:
         """One optimisation step on a global batch (under a strategy: a distributed one, from

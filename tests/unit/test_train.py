@@ -115,6 +115,30 @@ def test_validation_epochs_follow_eval_from_and_eval_every_and_the_last_always_c
     assert epochs() == list(range(1, 11))
     assert epochs("train.eval_from=6") == [6, 7, 8, 9, 10]
     assert epochs("train.eval_from=5", "train.eval_every=3") == [6, 9, 10]
+    # progressive resizing: a checkpoint has model.input_size, so the small epochs are not validated
+    assert epochs("train.progressive_epochs=7", "train.progressive_size=224") == [8, 9, 10]
+
+
+def test_progressive_resizing_trains_the_first_epochs_small_then_carries_on_at_the_input_size(untrained):
+    import numpy as np
+    from kerasdet.config import load_config
+    from kerasdet.train.fit import input_size_at
+    cfg = load_config(None, ["train.epochs=10", "train.progressive_epochs=4", "train.progressive_size=[256, 192]",
+                             "model.input_size=320"], check_paths=False)
+    assert [input_size_at(cfg, e) for e in (0, 3, 4, 9)] == [[256, 192], [256, 192], 320, 320]
+
+    trainer = untrained.trainer  # 64 x 64, one step taken
+    larger = trainer.resized(96)
+    assert larger.model.input_shape == (None, 96, 96, 3) and larger.input_size == 96
+    assert all(np.array_equal(a, b) for a, b in zip(trainer.model.get_weights(), larger.model.get_weights()))
+    state, carried = trainer.state(), larger.state()
+    assert state.keys() == carried.keys() and all(np.array_equal(state[k], carried[k]) for k in state)
+    images = np.zeros((2, 96, 96, 3), np.uint8)
+    targets = {"boxes": np.array([[[6, 6, 60, 75], [-1] * 4], [[30, 15, 90, 90], [45, 45, 75, 75]]], np.float32),
+               "classes": np.array([[1, -1], [0, 1]], np.float32)}
+    losses = larger.train_step(images, targets, backbone_frozen=True)  # the loss's anchors are the new size's
+    assert np.isfinite(losses["loss"])
+    assert int(larger.optimizers["head"].iterations) == int(trainer.optimizers["head"].iterations) + 1
 
 
 def test_the_weight_average_spans_about_one_epoch_whatever_the_run_length():
