@@ -21,6 +21,12 @@ def input_hw(input_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
     return int(height), int(width)
 
 
+def input_size_text(input_size: int | list[int] | tuple[int, int]) -> str:
+    """`model.input_size` as people write image sizes: 320x256."""
+    height, width = input_hw(input_size)
+    return f"{width}x{height}"
+
+
 def letterbox_shape(shape: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], float]:
     """((height, width) of a `shape` (height, width) image scaled to fit inside `size`, the scale)."""
     (h, w), (height, width) = shape, size

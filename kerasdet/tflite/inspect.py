@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.card import read_card
-from ..core.letterbox import input_hw
+from ..core.letterbox import input_size_text
 from .flatbuffer import op_names, read_metadata_entry
 from .metadata import METADATA_NAME, read_metadata
 
@@ -16,9 +16,8 @@ from .metadata import METADATA_NAME, read_metadata
 def describe(path: str | Path) -> str:
     path = Path(path)
     card = read_card(path)
-    height, width = input_hw(card.input_size)
     lines = [f"{path} ({path.stat().st_size / 1e6:.2f} MB)",
-             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {width}x{height}, "
+             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {input_size_text(card.input_size)}, "
              f"kerasdet {card.kerasdet_version}",
              f"  classes: {', '.join(card.class_names)}",
              f"  input convention: {card.input}", f"  NMS: {card.nms}"]

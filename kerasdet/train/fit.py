@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
+from ..core.letterbox import input_size_text
 from ..data.cache import ImageCache
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
@@ -92,10 +93,11 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
             ema.follow(trainer.model)
             predictor = trainer.predictor(card)
             if not quiet:
-                print(f"input size {trainer.input_size} from epoch {epoch + 1} on (train.progressive_size before)")
+                print(f"input {input_size_text(trainer.input_size)} (model.input_size) from epoch {epoch + 1} on")
         frozen = backbone_frozen(cfg, epoch)
         loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
-        row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}", quiet)
+        small = f" at {input_size_text(trainer.input_size)}" if trainer.input_size != cfg.model.input_size else ""
+        row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
         if evaluator is not None and validated(cfg, epoch):
             began = time.perf_counter()
             with ema.averaged():
