@@ -108,6 +108,10 @@ class Config:
         return {f.name: dataclasses.asdict(getattr(self, f.name))
                 for f in dataclasses.fields(self) if not f.metadata.get("internal")}
 
+    def with_input_size(self, input_size) -> "Config":
+        """This config with another model.input_size (train.progressive_size builds the model at it)."""
+        return dataclasses.replace(self, model=dataclasses.replace(self.model, input_size=input_size))
+
     def save(self, path: str | Path) -> None:
         Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
 

@@ -21,9 +21,9 @@ def select_detections(d: Detections, conf: float = 0.25, iou: float = NMS_IOU,
     d = shown_detections(d, conf, one_label)
     keep = np.arange(len(d.scores))
     if iou < NMS_IOU and len(keep) > 1:
-        xywh = np.concatenate([d.boxes[keep, :2], d.boxes[keep, 2:] - d.boxes[keep, :2]], 1)
-        kept = cv2.dnn.NMSBoxesBatched(xywh.astype(np.float32), d.scores[keep].astype(np.float32),
-                                       d.classes[keep].astype(np.int32), conf, iou)
-        keep = keep[np.asarray(kept, np.int64).reshape(-1)]
+        xywh = np.concatenate([d.boxes[:, :2], d.boxes[:, 2:] - d.boxes[:, :2]], 1)
+        kept = cv2.dnn.NMSBoxesBatched(xywh.astype(np.float32), d.scores.astype(np.float32),
+                                       d.classes.astype(np.int32), conf, iou)
+        keep = np.asarray(kept, np.int64).reshape(-1)
     keep = keep[np.argsort(-d.scores[keep], kind="stable")][:max_det]
     return Detections(d.boxes[keep], d.scores[keep], d.classes[keep])

@@ -6,7 +6,6 @@ metric has not improved for `train.patience` evaluations. Seeds are fixed.
 """
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import tempfile
@@ -72,8 +71,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     loader = training_loader(cfg, train_ds, first_size)
     steps = max(len(loader) // t.batch_size, 1)
     teacher = run_teacher(cfg, train_ds.class_names, strategy)
-    trainer = Trainer(dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, input_size=first_size)),
-                      len(train_ds.class_names), steps, strategy, teacher=teacher)
+    trainer = Trainer(cfg.with_input_size(first_size), len(train_ds.class_names), steps, strategy, teacher=teacher)
     batches = training_batches(trainer, loader)
     ema = WeightEMA(trainer.model, steps, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
@@ -86,8 +84,9 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     history = RunHistory(run)
 
     for epoch in range(progress.epoch, t.epochs):
-        if input_size_at(cfg, epoch) != trainer.input_size:  # train.progressive_epochs are over (or resumed after)
-            trainer = trainer.resized(input_size_at(cfg, epoch))
+        size = input_size_at(cfg, epoch)
+        if size != trainer.input_size:  # train.progressive_epochs are over (or resumed after)
+            trainer = trainer.resized(size)
             loader = training_loader(cfg, train_ds, trainer.input_size, loader.cache, seed=t.seed + epoch)
             batches = training_batches(trainer, loader)
             ema.follow(trainer.model)
@@ -96,7 +95,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                 print(f"input {input_size_text(trainer.input_size)} (model.input_size) from epoch {epoch + 1} on")
         frozen = backbone_frozen(cfg, epoch)
         loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
-        small = f" at {input_size_text(trainer.input_size)}" if trainer.input_size != cfg.model.input_size else ""
+        small = f" at {input_size_text(size)}" if size != cfg.model.input_size else ""
         row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
         if evaluator is not None and validated(cfg, epoch):
             began = time.perf_counter()

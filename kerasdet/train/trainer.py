@@ -15,8 +15,6 @@ then updates the weights as one step on one device with the same global batch.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -127,8 +125,7 @@ class Trainer:
         variable keeps its shape and, both models built alike, its place in the lists copied."""
         # Built as this one was (model.weights too: a pretrained backbone's BatchNorm layers are not
         # trained, so `none` would make other variables trainable), then given this one's weights.
-        model = dataclasses.replace(self.cfg.model, input_size=input_size)
-        other = Trainer(dataclasses.replace(self.cfg, model=model), strategy=self.strategy, teacher=self.teacher, **self._args)
+        other = Trainer(self.cfg.with_input_size(input_size), strategy=self.strategy, teacher=self.teacher, **self._args)
         for ours, theirs in ((self.model.weights, other.model.weights),
                              (self._state_variables(), other._state_variables())):
             if [v.shape for v in ours] != [v.shape for v in theirs]:
