@@ -2,7 +2,7 @@
 Training Neural Networks", 2017; fast.ai's `lr_find`).
 
 Training starts as `kerasdet train` would (same data, augmentation, model, weights and teacher; the backbone
-frozen when the recipe starts frozen) while the head's learning rate rises exponentially from
+frozen when the recipe starts frozen; at train.progressive_size when the recipe starts smaller) while the head's learning rate rises exponentially from
 `start` to `end`, one rate per step (the backbone's follows at train.backbone_lr_factor times it).
 The loss at each step is recorded and smoothed; the test stops once the smoothed loss has grown
 DIVERGED times above its minimum. The suggested train.learning_rate is a tenth of the rate at that
@@ -20,8 +20,9 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..config import Config
+from ..core.letterbox import input_size_text
 from ..data.dataset import load_dataset
-from .fit import backbone_frozen, training_batches, training_loader
+from .fit import backbone_frozen, input_size_at, training_batches, training_loader
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
 from .teacher import run_teacher
@@ -41,6 +42,7 @@ class LRFindResult:
     smoothed: list[float]
     suggested: float
     frozen: bool  # the backbone was frozen (the recipe's first phase)
+    input_size: int | list[int]  # the recipe's first (train.progressive_size when it starts smaller)
     out: Path
 
 
@@ -69,15 +71,17 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     keras.utils.set_random_seed(cfg.train.seed)
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
-    loader = training_loader(cfg, train_ds)
+    size = input_size_at(cfg, epoch=0)  # as training starts
+    loader = training_loader(cfg, train_ds, size)
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
-    trainer = Trainer(cfg, len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
+    trainer = Trainer(cfg.with_input_size(size), len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
         peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0,  # backbone_lr_factor 0
         teacher=run_teacher(cfg, train_ds.class_names))  # a distilled run's loss, as training would ramp it
     batches = training_batches(trainer, loader)
     frozen = backbone_frozen(cfg, epoch=0)  # as training starts
     rates, losses = [], []
-    bar = tqdm(range(steps), desc="lr-find" + (" (backbone frozen)" if frozen else ""), disable=quiet)
+    bar = tqdm(range(steps), desc=f"lr-find at {input_size_text(trainer.input_size)}"
+               + (" (backbone frozen)" if frozen else ""), disable=quiet)
     for step in bar:
         images, targets = next(batches)
         rates.append(float(ramp_rate(step, steps, start, end)))
@@ -90,7 +94,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     smoothed = smooth(losses)
     finite = np.isfinite(smoothed)
     result = LRFindResult(rates, losses, smoothed.tolist(), suggest(np.array(rates)[finite], smoothed[finite]),
-                          frozen, _out_dir(cfg, out))
+                          frozen, trainer.input_size, _out_dir(cfg, out))
     _save(result, cfg.train.learning_rate)
     return result
 
@@ -119,7 +123,7 @@ def _save(result: LRFindResult, configured: float) -> None:
     ax.set_ylim(min(finite) * 0.9, min(max(finite), DIVERGED * min(finite)) * 1.05)
     ax.set_xlabel("learning rate (head)")
     ax.set_ylabel("training loss")
-    ax.set_title("LR range test" + (" (backbone frozen)" if result.frozen else ""))
+    ax.set_title(f"LR range test at {input_size_text(result.input_size)}" + (" (backbone frozen)" if result.frozen else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()

@@ -41,3 +41,13 @@ def test_cli_lr_find_writes_the_curve_and_suggests_a_rate(tiny_project, tmp_path
     assert all(np.isfinite(float(r["loss"])) or i == len(rows) - 1 for i, r in enumerate(rows))
     suggested = float(printed.split("suggested train.learning_rate: ")[1].split()[0])
     assert 1e-5 <= suggested <= rates[-1] / 10
+
+
+def test_lr_find_ramps_at_the_size_training_starts_at(tiny_project, tmp_path):
+    from kerasdet.config import load_config
+    from kerasdet.train.lr_find import lr_find
+
+    cfg = load_config(tiny_config(tiny_project, 3, progressive_epochs=2))
+    result = lr_find(cfg, steps=3, out=tmp_path / "lr", quiet=True)
+    assert cfg.model.input_size != cfg.train.progressive_size
+    assert result.input_size == cfg.train.progressive_size and len(result.losses) == 3
