@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .core.letterbox import SIDE_MULTIPLE
 from .core.registry import ARCHITECTURES, BACKBONES, MODEL_PRESETS
 from .core.source_spec import join_source, split_source
 
@@ -62,12 +63,14 @@ class TrainConfig:
     ema: bool = True
     eval_every: int = 1
     eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
-    # Progressive resizing: the first progressive_epochs train at this smaller input (a square side or
-    # [width, height], each a multiple of 32), then model.input_size. Early epochs learn as much at
-    # half the pixels for half the time; the last ones fit the model to its input. They are not
-    # validated (a checkpoint has model.input_size). 0: model.input_size throughout.
-    progressive_size: int | list[int] = 0
+    # Progressive resizing: the first progressive_epochs train at a smaller input, then at
+    # model.input_size. That input is progressive_scale times model.input_size, shaped like most
+    # training images (core/letterbox.py, scaled_input_size: 4:3 frames in 320 at 0.8 train at
+    # 256x192, portrait photos at 192x256). Early epochs learn as much at about half the pixels for
+    # half the time; the last ones fit the model to its input. They are not validated (a checkpoint
+    # has model.input_size). progressive_epochs 0: model.input_size throughout.
     progressive_epochs: int = 0
+    progressive_scale: float = 0.8
     seed: int = 0
     # A trained .keras checkpoint (same arch and classes, same model.input_size) whose predictions the
     # model also learns from: a small preset taught by a larger one (train/teacher.py). "": none.
@@ -109,7 +112,7 @@ class Config:
                 for f in dataclasses.fields(self) if not f.metadata.get("internal")}
 
     def with_input_size(self, input_size) -> "Config":
-        """This config with another model.input_size (train.progressive_size builds the model at it)."""
+        """This config with another model.input_size (progressive resizing builds the model at it)."""
         return dataclasses.replace(self, model=dataclasses.replace(self.model, input_size=input_size))
 
     def save(self, path: str | Path) -> None:
@@ -136,6 +139,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     "train.warmup_epochs": (0, None, False),
     "train.freeze_backbone_epochs": (0, None, False),
     "train.progressive_epochs": (0, None, False),
+    "train.progressive_scale": (0.0, 1.0, True),
     "augment.close_mosaic": (0, None, False),
     "train.backbone_lr_factor": (0.0, None, False),
     "train.backbone_trainable_fraction": _UNIT,
@@ -259,25 +263,20 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(f"{cfg.source}: key 'data.classes' lists a class twice: {cfg.data.classes}")
 
 
-def _validate_input_size(size: int | list[int], source: str, key: str = "model.input_size") -> None:
+def _validate_input_size(size: int | list[int], source: str) -> None:
     sides = [size] if isinstance(size, int) else size
-    if len(sides) != (1 if isinstance(size, int) else 2) or any(side <= 0 or side % 32 for side in sides):
-        raise ConfigError(f"{source}: key '{key}' must be a multiple of 32 (a square) or [width, height], "
-                          f"each a multiple of 32 (the network halves it five times), got {size}")
+    if len(sides) != (1 if isinstance(size, int) else 2) or any(side <= 0 or side % SIDE_MULTIPLE for side in sides):
+        raise ConfigError(f"{source}: key 'model.input_size' must be a multiple of {SIDE_MULTIPLE} (a square) or "
+                          f"[width, height], each a multiple of {SIDE_MULTIPLE} (the network halves it five times), "
+                          f"got {size}")
 
 
 def _validate_progressive(cfg: Config) -> None:
     t = cfg.train
-    if not t.progressive_epochs:
-        if t.progressive_size:
-            raise ConfigError(f"{cfg.source}: key 'train.progressive_size' is set but train.progressive_epochs is 0: "
-                              "set how many first epochs train at it")
-        return
-    _validate_input_size(t.progressive_size, cfg.source, "train.progressive_size")
-    if t.progressive_epochs >= t.epochs:
+    if t.progressive_epochs and t.progressive_epochs >= t.epochs:
         raise ConfigError(f"{cfg.source}: key 'train.progressive_epochs' is {t.progressive_epochs}: it must be under "
                           f"train.epochs ({t.epochs}), so the last epochs train at model.input_size")
-    if t.distill_from:
+    if t.progressive_epochs and t.distill_from:
         raise ConfigError(f"{cfg.source}: train.distill_from and train.progressive_epochs cannot be combined: the "
                           "teacher sees model.input_size only")
 

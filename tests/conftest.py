@@ -102,9 +102,11 @@ def tiny_project(tmp_path_factory):
 
 
 def tiny_config(root, epochs, progressive_epochs=0):
-    """The tiny config; with `progressive_epochs`, those first epochs train at 64 (train.progressive_size)."""
+    """The tiny config; with `progressive_epochs`, those first epochs train at 64 (0.67 of 96: 64x64
+    for the tiny project's square images)."""
     path = root / f"tiny{epochs}{'p' if progressive_epochs else ''}.yaml"
-    progressive = f"  progressive_size: 64\n  progressive_epochs: {progressive_epochs}\n" if progressive_epochs else ""
+    progressive = (f"  progressive_epochs: {progressive_epochs}\n  progressive_scale: 0.67\n"
+                   if progressive_epochs else "")
     path.write_text(TINY.format(epochs=epochs).replace("augment:\n", progressive + "augment:\n"))
     return path
 
@@ -153,7 +155,7 @@ def trained(tiny_project):
     then finished with `fit(resume=RUN)` (one run for the chain and the resume test: two traces, not four)."""
     from kerasdet.train import fit
     run = tiny_project / "run"
-    # its first 2 epochs at 64 (train.progressive_size): the resume crosses the switch to 96
+    # its first 2 epochs at 64 (progressive resizing): the resume crosses the switch to 96
     killed_after = train_until_killed(tiny_config(tiny_project, TINY_EPOCHS, progressive_epochs=2), run, 2)
     result = fit(None, resume=run, quiet=True)
     return Trained(result.run_dir, result.best_metrics, killed_after)

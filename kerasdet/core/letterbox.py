@@ -4,12 +4,17 @@ function, so boxes map back exactly: original = letterboxed / scale.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 import cv2
 import numpy as np
 
 PAD_VALUE = 114  # grey fill for letterbox and affine borders, as YOLO trainers use
 INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "align": "top-left",
                     "pad_value": PAD_VALUE, "interpolation": "linear"}  # written into every model card
+
+
+SIDE_MULTIPLE = 32  # an input side's multiple: the network halves it five times
 
 
 def input_hw(input_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
@@ -32,6 +37,27 @@ def letterbox_shape(shape: tuple[int, int], size: tuple[int, int]) -> tuple[tupl
     (h, w), (height, width) = shape, size
     scale = min(height / h, width / w)
     return (min(height, max(1, round(h * scale))), min(width, max(1, round(w * scale)))), scale
+
+
+def common_frame(sizes: list[tuple[int, int]]) -> tuple[tuple[int, int] | None, int]:
+    """(A (width, height) of the aspect ratio most of `sizes` share, how many share it); (None, n)
+    when no aspect is shared by more than half of them."""
+    aspects = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
+    if not aspects or aspects[0][1] * 2 <= len(sizes):
+        return None, aspects[0][1] if aspects else 0
+    ratio, n = aspects[0]
+    return next((w, h) for w, h in sizes if round(w / h, 2) == ratio), n
+
+
+def scaled_input_size(input_size, scale: float, frame: tuple[int, int] | None = None) -> list[int]:
+    """[width, height] of `input_size` times `scale`, shaped like a (width, height) `frame` as
+    `letterbox` places it (touching two sides; the scaled square or rectangle itself without one),
+    each side rounded to the nearest multiple of SIDE_MULTIPLE: 4:3 frames in 320 at 0.8 give
+    256x192, portrait 3:4 photos 192x256, 16:9 frames 256x160 (from 256x144)."""
+    height, width = input_hw(input_size)
+    box = (height * scale, width * scale)
+    fitted, _ = letterbox_shape((frame[1], frame[0]), box) if frame else (box, None)
+    return [max(1, int(side / SIDE_MULTIPLE + 0.5)) * SIDE_MULTIPLE for side in (fitted[1], fitted[0])]
 
 
 def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:

@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections import Counter
 from pathlib import Path
 
 import keras
@@ -36,7 +35,7 @@ import tensorflow as tf
 
 from ..core.card import CARD_FILE, ModelCard
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import input_hw, letterbox, letterbox_shape
+from ..core.letterbox import common_frame, input_hw, letterbox, letterbox_shape
 from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
@@ -80,12 +79,10 @@ def frame_shape(data: str | Path, input_size: int | list[int]) -> tuple[tuple[in
     the images (a plain image's header is read for it)."""
     model_shape = input_hw(input_size)
     sizes = [known or oriented_size(*image_header(path)) for path, _, known in _images(data)]
-    shapes = Counter(round(w / h, 2) for w, h in sizes).most_common(1)
-    if not shapes or shapes[0][1] * 2 <= len(sizes):
+    frame, n = common_frame(sizes)
+    if frame is None:
         return model_shape, f"the model's: no shape is shared by half of the {len(sizes)} images of {data}"
-    ratio, n = shapes[0]
-    w, h = next((w, h) for w, h in sizes if round(w / h, 2) == ratio)
-    shape, _ = letterbox_shape((h, w), model_shape)
+    shape, _ = letterbox_shape((frame[1], frame[0]), model_shape)
     return shape, f"the shape of {n} of the {len(sizes)} images of {data}"
 
 

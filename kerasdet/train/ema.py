@@ -40,8 +40,8 @@ class WeightEMA:
             shadow += (1 - d) * w
 
     def follow(self, model: keras.Model) -> None:
-        """Average `model` from now on: the same network rebuilt (train.progressive_size), whose
-        weights come in the same order."""
+        """Average `model` from now on: the same network rebuilt at another input size (progressive
+        resizing), whose weights come in the same order."""
         self.model = model
 
     @contextlib.contextmanager

@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import input_size_text
+from ..core.letterbox import common_frame, input_hw, input_size_text, scaled_input_size
 from ..data.cache import ImageCache
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
@@ -67,11 +67,13 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
                    "class_names": train_ds.class_names}
     if resuming:
         run.check_state_fits(fingerprint)
-    first_size = input_size_at(cfg, 0)
-    loader = training_loader(cfg, train_ds, first_size)
+    sizes, why = input_sizes(cfg, train_ds)
+    if why and not quiet:
+        print(why)
+    loader = training_loader(cfg, train_ds, sizes[0])
     steps = max(len(loader) // t.batch_size, 1)
     teacher = run_teacher(cfg, train_ds.class_names, strategy)
-    trainer = Trainer(cfg.with_input_size(first_size), len(train_ds.class_names), steps, strategy, teacher=teacher)
+    trainer = Trainer(cfg.with_input_size(sizes[0]), len(train_ds.class_names), steps, strategy, teacher=teacher)
     batches = training_batches(trainer, loader)
     ema = WeightEMA(trainer.model, steps, enabled=t.ema)
     card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
@@ -84,7 +86,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     history = RunHistory(run)
 
     for epoch in range(progress.epoch, t.epochs):
-        size = input_size_at(cfg, epoch)
+        size = sizes[epoch]
         if size != trainer.input_size:  # train.progressive_epochs are over (or resumed after)
             trainer = trainer.resized(size)
             loader = training_loader(cfg, train_ds, trainer.input_size, loader.cache, seed=t.seed + epoch)
@@ -142,10 +144,22 @@ def validated(cfg: Config, epoch: int) -> bool:
     return number == t.epochs or (number >= max(t.eval_from, t.progressive_epochs + 1) and number % t.eval_every == 0)
 
 
-def input_size_at(cfg: Config, epoch: int):
-    """The input size epoch `epoch` (from 0) trains at: train.progressive_size for the first
-    train.progressive_epochs, model.input_size after."""
-    return cfg.train.progressive_size if epoch < cfg.train.progressive_epochs else cfg.model.input_size
+def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list, str]:
+    """(The input size each epoch trains at, a sentence saying why): model.input_size, but for the
+    first train.progressive_epochs, which train at train.progressive_scale of it, shaped like most
+    training images (the scaled model input itself when they share no shape)."""
+    t, full = cfg.train, cfg.model.input_size
+    if not t.progressive_epochs:
+        return [full] * t.epochs, ""
+    frame, n = common_frame([(r.width, r.height) for r in train_ds.records])
+    small = scaled_input_size(full, t.progressive_scale, frame)
+    if input_hw(small) == input_hw(full):
+        small = full
+    shape = (f"shaped like {n} of the {len(train_ds)} training images" if frame else
+             f"no shape is shared by half of the {len(train_ds)} training images")
+    why = (f"input {input_size_text(small)} for the first {t.progressive_epochs} epochs (train.progressive_scale "
+           f"{t.progressive_scale:g} of {input_size_text(full)}, {shape}), then {input_size_text(full)}")
+    return [small] * t.progressive_epochs + [full] * (t.epochs - t.progressive_epochs), why
 
 
 def training_loader(cfg: Config, train_ds: DetectionDataset, input_size=None, cache: ImageCache | None = None,

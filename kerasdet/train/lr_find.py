@@ -1,9 +1,10 @@
 """`kerasdet lr-find CONFIG`: the learning-rate range test (L. Smith, "Cyclical Learning Rates for
 Training Neural Networks", 2017; fast.ai's `lr_find`).
 
-Training starts as `kerasdet train` would (same data, augmentation, model, weights and teacher; the backbone
-frozen when the recipe starts frozen; at train.progressive_size when the recipe starts smaller) while the head's learning rate rises exponentially from
-`start` to `end`, one rate per step (the backbone's follows at train.backbone_lr_factor times it).
+Training starts as `kerasdet train` would (same data, augmentation, model, weights and teacher; the
+backbone frozen when the recipe starts frozen; at the smaller input of train.progressive_epochs when
+it starts there) while the head's learning rate rises exponentially from `start` to `end`, one rate
+per step (the backbone's follows at train.backbone_lr_factor times it).
 The loss at each step is recorded and smoothed; the test stops once the smoothed loss has grown
 DIVERGED times above its minimum. The suggested train.learning_rate is a tenth of the rate at that
 minimum: the loss still falls fast there, and a tenth stays clear of where it blows up.
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 from ..config import Config
 from ..core.letterbox import input_size_text
 from ..data.dataset import load_dataset
-from .fit import backbone_frozen, input_size_at, training_batches, training_loader
+from .fit import backbone_frozen, input_sizes, training_batches, training_loader
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
 from .teacher import run_teacher
@@ -42,7 +43,7 @@ class LRFindResult:
     smoothed: list[float]
     suggested: float
     frozen: bool  # the backbone was frozen (the recipe's first phase)
-    input_size: int | list[int]  # the recipe's first (train.progressive_size when it starts smaller)
+    input_size: int | list[int]  # the recipe's first (train.progressive_epochs: a smaller one)
     out: Path
 
 
@@ -71,7 +72,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     keras.utils.set_random_seed(cfg.train.seed)
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
-    size = input_size_at(cfg, epoch=0)  # as training starts
+    size = input_sizes(cfg, train_ds)[0][0]  # as training starts
     loader = training_loader(cfg, train_ds, size)
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
     trainer = Trainer(cfg.with_input_size(size), len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(

@@ -115,11 +115,11 @@ class Trainer:
 
     @property
     def input_size(self):
-        """The model's input size (model.input_size, or train.progressive_size early in a run)."""
+        """The model's input size (model.input_size, or a smaller one during train.progressive_epochs)."""
         return self.cfg.model.input_size
 
     def resized(self, input_size) -> "Trainer":
-        """This trainer at another input size (train.progressive_size), carrying on: a new model and
+        """This trainer at another input size (progressive resizing), carrying on: a new model and
         loss for `input_size` (the head's anchor grid depends on it), holding this one's weights and
         optimizer state. Convolutions and BatchNorm do not depend on the input's size, so every
         variable keeps its shape and, both models built alike, its place in the lists copied."""

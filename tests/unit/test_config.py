@@ -92,10 +92,9 @@ def test_weights_path_resolved_and_checked(tmp_path):
     ("model:\n  input_size: [320, 240]\n", r"key 'model.input_size' must be .*\[width, height\], each a multiple"),
     ("model:\n  input_size: [320]\n", r"key 'model.input_size' must be"),
     ("model:\n  input_size: big\n", r"key 'model.input_size' must be int, got str 'big', or .* must be a list"),
-    ("train:\n  progressive_epochs: 3\n  progressive_size: 200\n", r"key 'train.progressive_size' must be a multiple"),
-    ("train:\n  progressive_epochs: 3\n", r"key 'train.progressive_size' must be a multiple of 32 .* got 0"),
-    ("train:\n  progressive_size: 224\n", r"key 'train.progressive_size' is set but train.progressive_epochs is 0"),
-    ("train:\n  epochs: 10\n  progressive_epochs: 10\n  progressive_size: 224\n",
+    ("train:\n  progressive_epochs: 3\n  progressive_scale: 1.5\n", r"key 'train.progressive_scale' must be > 0 and <= 1"),
+    ("train:\n  progressive_scale: 0\n", r"key 'train.progressive_scale' must be > 0 and <= 1, got 0"),
+    ("train:\n  epochs: 10\n  progressive_epochs: 10\n",
      r"key 'train.progressive_epochs' is 10: it must be under train.epochs \(10\)"),
 ])
 def test_values_that_cannot_work_name_the_key(tmp_path, text, message):

@@ -116,16 +116,31 @@ def test_validation_epochs_follow_eval_from_and_eval_every_and_the_last_always_c
     assert epochs("train.eval_from=6") == [6, 7, 8, 9, 10]
     assert epochs("train.eval_from=5", "train.eval_every=3") == [6, 9, 10]
     # progressive resizing: a checkpoint has model.input_size, so the small epochs are not validated
-    assert epochs("train.progressive_epochs=7", "train.progressive_size=224") == [8, 9, 10]
+    assert epochs("train.progressive_epochs=7") == [8, 9, 10]
 
 
 def test_progressive_resizing_trains_the_first_epochs_small_then_carries_on_at_the_input_size(untrained):
+    from types import SimpleNamespace
+
     import numpy as np
     from kerasdet.config import load_config
-    from kerasdet.train.fit import input_size_at
-    cfg = load_config(None, ["train.epochs=10", "train.progressive_epochs=4", "train.progressive_size=[256, 192]",
-                             "model.input_size=320"], check_paths=False)
-    assert [input_size_at(cfg, e) for e in (0, 3, 4, 9)] == [[256, 192], [256, 192], 320, 320]
+    from kerasdet.data.dataset import DetectionDataset
+    from kerasdet.train.fit import input_sizes
+
+    def sizes(frames, *overrides):
+        cfg = load_config(None, ["train.epochs=6", "train.progressive_epochs=4", "model.input_size=320", *overrides],
+                          check_paths=False)
+        records = [SimpleNamespace(width=w, height=h) for w, h in frames]
+        return input_sizes(cfg, DetectionDataset("frames", ["a"], records))[0]
+
+    # 0.8 of 320, shaped like most training images; the last epochs at model.input_size
+    assert sizes([(400, 300)] * 3 + [(300, 400)]) == [[256, 192]] * 4 + [320] * 2  # 4:3 frames
+    assert sizes([(300, 400)] * 2)[0] == [192, 256]  # portrait photos
+    assert sizes([(1280, 720)])[0] == [256, 160]  # 16:9: 256x144, rounded to multiples of 32
+    assert sizes([(400, 300), (300, 400)])[0] == [256, 256]  # no shape shared by more than half: the square
+    assert sizes([(400, 300)], "train.progressive_scale=0.5")[0] == [160, 128]  # 160x120, rounded
+    assert sizes([(400, 300)], "train.progressive_scale=1")[:5] == [[320, 256]] * 4 + [320]  # the frames' rectangle
+    assert sizes([(640, 640)], "train.progressive_scale=1") == [320] * 6  # nothing smaller: no switch
 
     trainer = untrained.trainer  # 64 x 64, one step taken
     larger = trainer.resized(96)
