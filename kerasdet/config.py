@@ -273,10 +273,12 @@ def _validate_input_size(size: int | list[int], source: str) -> None:
 
 def _validate_progressive(cfg: Config) -> None:
     t = cfg.train
-    if t.progressive_epochs and t.progressive_epochs >= t.epochs:
+    if not t.progressive_epochs:
+        return
+    if t.progressive_epochs >= t.epochs:
         raise ConfigError(f"{cfg.source}: key 'train.progressive_epochs' is {t.progressive_epochs}: it must be under "
                           f"train.epochs ({t.epochs}), so the last epochs train at model.input_size")
-    if t.progressive_epochs and t.distill_from:
+    if t.distill_from:
         raise ConfigError(f"{cfg.source}: train.distill_from and train.progressive_epochs cannot be combined: the "
                           "teacher sees model.input_size only")
 
