@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from .core.files import write_text
 from .core.letterbox import SIDE_MULTIPLE
 from .core.registry import ARCHITECTURES, BACKBONES, MODEL_PRESETS
 from .core.source_spec import join_source, split_source
@@ -116,7 +117,8 @@ class Config:
         return dataclasses.replace(self, model=dataclasses.replace(self.model, input_size=input_size))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        """A new file, or one kerasdet wrote (core/files.py): never a config of the user's."""
+        write_text(path, yaml.safe_dump(self.to_dict(), sort_keys=False))
 
 
 _CHOICES = {

@@ -127,7 +127,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
             run.save_model(trainer.model, card, run.BEST)
     summary = {"run_dir": str(run.path), "best_epoch": progress.best_epoch,
                "best": public_metrics(progress.best_metrics)}
-    (run / run.RESULTS).write_text(json.dumps(summary, indent=2))
+    run.write_text(run.RESULTS, json.dumps(summary, indent=2))
     return FitResult(run.path, progress.best_metrics, history.rows, progress.best_epoch)
 
 
@@ -204,11 +204,11 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
     found = run.run_files()
     if found and not exist_ok:
         raise FileExistsError(f"--out {run.path} holds a run already ({', '.join(found)}): --resume {run.path} "
-                              "continues it, --exist-ok starts over in it (replacing those files), or choose "
-                              "another --out")
+                              "continues it, --exist-ok starts over in it (removing every file kerasdet wrote "
+                              "there), or choose another --out")
+    run.create()  # refuses a folder of the user's; takes one kerasdet made (a start that failed on a data error)
     if found:
         run.clear()
-    run.create()  # a start that failed before training (a data error, say) left config.yaml: written again
     cfg.save(run / run.CONFIG)
     return run, cfg
 
@@ -228,14 +228,14 @@ def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, Detection
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     val_ds = load_dataset(cfg.data.val, train_ds.class_names, cfg.data.on_error) if cfg.data.val else None
     splits = {"train": train_ds, "val": val_ds} if val_ds else {"train": train_ds}
-    (run / run.DATA).write_text(json.dumps({name: ds.report() for name, ds in splits.items()}, indent=1))
+    run.write_text(run.DATA, json.dumps({name: ds.report() for name, ds in splits.items()}, indent=1))
     for name, ds in splits.items():
         print(f"{name}: {ds.source} ({ds.layout}): {ds.summary()}")
     if any(ds.problems or ds.warnings for ds in splits.values()):
         print(f"  every problem and image not used is listed in {run / run.DATA}")
     for name, ds in splits.items():
         _check_enough_left(name, ds, cfg.data.max_left_out)
-    (run / run.CLASSES).write_text(class_names_to_text(train_ds.class_names))
+    run.write_text(run.CLASSES, class_names_to_text(train_ds.class_names))
     return train_ds, val_ds
 
 

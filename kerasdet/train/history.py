@@ -17,15 +17,17 @@ class RunHistory:
     `plot_every_s` seconds (matplotlib takes about a second); `plot` draws it now."""
 
     def __init__(self, run: RunFolder, plot_every_s: float = 30.0):
+        self.run = run
         self.csv = run / run.METRICS
         self.rows: list[dict] = pd.read_csv(self.csv).to_dict("records") if self.csv.exists() else []
         self.writer = tf.summary.create_file_writer(str(run / run.TENSORBOARD))
+        run.record(run.TENSORBOARD)
         self.plot_path = run / run.PLOT
         self.plot_every_s, self._plotted = plot_every_s, -math.inf
 
     def log(self, row: dict) -> None:
         self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]  # resume rewrites
-        pd.DataFrame(self.rows).to_csv(self.csv, index=False)
+        self.run.write(self.run.METRICS, lambda p: pd.DataFrame(self.rows).to_csv(p, index=False))
         with self.writer.as_default(step=int(row["epoch"])):
             for key, value in row.items():
                 if key != "epoch" and value == value:  # skip NaN (epochs without evaluation)
@@ -50,5 +52,5 @@ class RunHistory:
             ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
         fig.tight_layout()
-        fig.savefig(self.plot_path, dpi=90)
+        self.run.write(self.run.PLOT, lambda p: fig.savefig(p, dpi=90))
         plt.close(fig)

@@ -4,24 +4,23 @@ resume state: one `.npz` whose entries are named `weights/<variable path>` (the 
 an error naming what is missing, not a silent mix-up. (An `.npz` rather than Keras'
 `.weights.h5`: h5py took 1.1 s an epoch for 2.3 MB of tiny-model weights, NumPy 0.1 s.)
 
-Files are written beside and renamed into place, so a run killed mid-save keeps the previous one.
+Files are written beside and renamed into place, so a run killed mid-save keeps the previous one
+(core/files.py); the folder's manifest lists every file kerasdet wrote in it, so `--exist-ok` removes
+exactly those (an export beside best.keras included) and a folder of the user's is never taken for a run.
 """
 from __future__ import annotations
 
 import contextlib
 import errno
 import json
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from ..core.card import ModelCard
+from ..core.files import DiskFullError, claim_folder, disk_full, record, remove_owned, temporary_name, write_file
 from ..models.load import save_model
-
-
-_MARGIN = 1 << 20  # bytes kept free beyond a file's own size (metrics.csv, results.png, TensorBoard)
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict:
@@ -50,40 +49,10 @@ class Progress:
         return False
 
 
-class DiskFullError(OSError):
-    """No room for a run's file: one sentence naming the path and the space needed."""
-
-
-def disk_full(path: Path, needed: int | None = None) -> DiskFullError:
-    free = shutil.disk_usage(path.parent).free
-    need = f"about {needed / 1e6:.1f} MB" if needed else "more space"
-    then = (f"continue with --resume {path.parent}" if (path.parent / RunFolder.STATE).exists()
+def _then(path: Path) -> str:
+    """How to go on after a full disk: resume when the run has a state to resume from."""
+    return (f"continue with --resume {path.parent}" if (path.parent / RunFolder.STATE).exists()
             else "train again")
-    err = DiskFullError(f"no space left to write {path}: it needs {need}, {free / 1e6:.1f} MB are free on that "
-                        f"disk. Free some space and {then} (the files written before are intact)")
-    err.errno = errno.ENOSPC
-    return err
-
-
-def _temporary(path: Path) -> Path:
-    return path.with_name(path.name.replace(".", ".tmp.", 1))
-
-
-def _atomic(save, path: Path, needed: int) -> None:
-    """Write beside, then rename: a run killed mid-save keeps its previous file intact. The free space is
-    checked first (`needed` bytes, and a margin): HDF5 and zip writers that hit a full disk print pages
-    of tracebacks or crash the process, and leave half-written files."""
-    if shutil.disk_usage(path.parent).free < needed * 1.1 + _MARGIN:
-        raise disk_full(path, needed)
-    tmp = _temporary(path)
-    try:
-        save(tmp)
-    except OSError as err:
-        tmp.unlink(missing_ok=True)
-        if err.errno == errno.ENOSPC:
-            raise disk_full(path, needed) from None
-        raise
-    tmp.replace(path)
 
 
 class RunFolder:
@@ -115,7 +84,10 @@ class RunFolder:
         raise RuntimeError(f"too many runs in {base}")
 
     def create(self) -> "RunFolder":
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Make the folder, or take one kerasdet made; a folder of the user's is refused (core/files.py). A run
+        from before manifests is recognised by its files."""
+        legacy = (*self._NAMED, self.TENSORBOARD) if self.run_files() else ()
+        claim_folder(self.path, "kerasdet train", adopt=legacy)
         return self
 
     def run_files(self) -> list[str]:
@@ -124,17 +96,26 @@ class RunFolder:
         names = (self.STATE, self.BEST, self.LAST, self.METRICS, self.RESULTS)
         return [name for name in names if (self / name).exists()]
 
-    def clear(self) -> None:
-        """Remove what a run wrote (its named files and temporaries), nothing else: a fresh start in place."""
-        for name in self._NAMED:
-            (self / name).unlink(missing_ok=True)
-        self.remove_temporaries()
-        shutil.rmtree(self / self.TENSORBOARD, ignore_errors=True)
+    def clear(self) -> list[str]:
+        """Remove every file kerasdet wrote here (the run's, and exports, plots beside them), nothing else: a
+        fresh start in place. Returns the names removed."""
+        return remove_owned(self.path)
 
     def remove_temporaries(self) -> None:
         """What saves killed half-way left beside the files they would have replaced."""
         for name in self._NAMED:
-            _temporary(self / name).unlink(missing_ok=True)
+            temporary_name(self / name).unlink(missing_ok=True)
+
+    def write(self, name: str, save, needed: int | None = None) -> Path:
+        """Write one of the run's files (core/files.write_file); a full disk says how to go on."""
+        return write_file(self / name, save, needed=needed, then=_then(self / name))
+
+    def write_text(self, name: str, text: str) -> Path:
+        return self.write(name, lambda p: p.write_text(text, encoding="utf-8"), len(text.encode()))
+
+    def record(self, name: str) -> None:
+        """List a file or folder another library writes in place (TensorBoard's) as the run's."""
+        record(self / name)
 
     @contextlib.contextmanager
     def disk_full_as_error(self):
@@ -143,7 +124,8 @@ class RunFolder:
             yield
         except OSError as err:
             if err.errno == errno.ENOSPC and not isinstance(err, DiskFullError):
-                raise disk_full(Path(err.filename) if err.filename else self.path / "?") from None
+                path = Path(err.filename) if err.filename else self.path / "?"
+                raise disk_full(path, then=_then(path)) from None
             raise
 
     def finished(self) -> bool:
@@ -151,7 +133,7 @@ class RunFolder:
 
     def save_model(self, model, card: ModelCard, name: str) -> Path:
         weights = sum(int(np.prod(w.shape)) * 4 for w in model.weights)
-        _atomic(lambda p: save_model(model, card, p), self / name, weights)
+        self.write(name, lambda p: save_model(model, card, p), weights)
         return self / name
 
     # --- resume state ---------------------------------------------------------------------------
@@ -167,7 +149,7 @@ class RunFolder:
         progress_dict = asdict(progress)
         progress_dict["best_metrics"] = json.dumps(progress.best_metrics)
         entries.update({f"progress/{k}": np.array(v) for k, v in progress_dict.items()})
-        _atomic(lambda p: np.savez(p, **entries), self / self.STATE, sum(v.nbytes for v in entries.values()))
+        self.write(self.STATE, lambda p: np.savez(p, **entries), sum(v.nbytes for v in entries.values()))
 
     def check_state_fits(self, fingerprint: dict) -> None:
         """Before loading: the saved state was made for this model and these classes, or a sentence why not."""

@@ -36,8 +36,8 @@ def test_a_folder_holding_a_run_is_not_overwritten(tmp_path, demo_data, capsys):
     from kerasdet.cli import main
     from kerasdet.train import RunFolder
     run = RunFolder(tmp_path / "reuse").create()
-    for name in (run.CONFIG, run.STATE, run.BEST):
-        (run / name).write_text("from an earlier run")
+    for name in (run.CONFIG, run.STATE, run.BEST, "best_int8.tflite"):
+        run.write_text(name, "from an earlier run")  # as kerasdet writes them: listed in the folder's manifest
     (run / "my_notes.txt").write_text("mine")
     before = tree_digest(run.path)
     (tmp_path / "c.yaml").write_text(f"data:\n  train: {demo_data}\n")
@@ -45,8 +45,8 @@ def test_a_folder_holding_a_run_is_not_overwritten(tmp_path, demo_data, capsys):
     err = capsys.readouterr().err
     assert "holds a run already (last_state.npz, best.keras)" in err and "--exist-ok" in err
     assert tree_digest(run.path) == before
-    run.clear()  # what --exist-ok does before training: the run's files go, the user's stay
-    assert sorted(p.name for p in run.path.iterdir()) == ["my_notes.txt"]
+    run.clear()  # what --exist-ok does before training: kerasdet's files go (an export too), the user's stay
+    assert sorted(p.name for p in run.path.iterdir()) == [".kerasdet.json", "my_notes.txt"]
 
 
 def test_resume_checks_the_state_fits_and_refuses_a_finished_run(tmp_path):
@@ -88,6 +88,7 @@ def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, sm
 
     from kerasdet.models.load import load_model
     from kerasdet.train import RunFolder
+    from kerasdet.core import files as files_module
     from kerasdet.train import run_folder as run_folder_module
     run = RunFolder(small_disk / "run").create()
     best = run.save_model(untrained.trainer.model, untrained.card, run.BEST)  # ~2.5 MB of 4
@@ -97,7 +98,7 @@ def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, sm
         run.save_model(untrained.trainer.model, untrained.card, run.BEST)
     # the writer itself meeting the full disk (the free-space check fooled): the same sentence, no crash
     plenty = shutil.disk_usage("/")
-    monkeypatch.setattr(run_folder_module.shutil, "disk_usage", lambda path: plenty)
+    monkeypatch.setattr(files_module.shutil, "disk_usage", lambda path: plenty)
     with pytest.raises(run_folder_module.DiskFullError, match="no space left to write"):
         run.save_model(untrained.trainer.model, untrained.card, run.BEST)
     assert best.read_bytes() == before and not list(run.path.glob("*.tmp.*"))
