@@ -68,3 +68,14 @@ def read_card(path: str | Path) -> ModelCard:
                              "later? Export or train it again.") from None
     except (TypeError, json.JSONDecodeError) as err:
         raise ModelCardError(f"{path}: unreadable kerasdet model card ({err})") from None
+
+
+def check_card_fits(card: ModelCard, head_classes: int | None, path: str | Path) -> ModelCard:
+    """The card's class names are one per class the model's head scores: an edited card (or one from
+    another model) would name every detection wrongly, so it is refused when the model is opened.
+    `head_classes` None: the file does not say (then nothing to compare)."""
+    if head_classes is not None and head_classes != len(card.class_names):
+        raise ModelCardError(f"{path}: its model card names {len(card.class_names)} classes "
+                             f"({', '.join(card.class_names)}) but the model scores {head_classes}; the card was "
+                             "edited or belongs to another model. Use the file as training or export wrote it")
+    return card

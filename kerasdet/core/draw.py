@@ -7,6 +7,7 @@ import cv2
 import numpy as np
 
 from .class_names import class_name
+from .files import write_file
 
 
 def class_color(index: int) -> tuple[int, int, int]:
@@ -57,5 +58,8 @@ def tile(images: list[np.ndarray], columns: int) -> np.ndarray:
 
 
 def save_rgb(path, image: np.ndarray) -> None:
-    if not cv2.imwrite(str(path), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
-        raise OSError(f"cannot write {path}")
+    """A new picture, or one kerasdet wrote before (core/files.py), in the format its suffix names."""
+    def save(tmp):
+        if not cv2.imwrite(str(tmp), cv2.cvtColor(image, cv2.COLOR_RGB2BGR)):
+            raise OSError(f"cannot write {path}")
+    write_file(path, save, needed=image.nbytes)

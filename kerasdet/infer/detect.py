@@ -6,6 +6,7 @@ corrects them in LabelImg, and trains again on more data for less work.
 from __future__ import annotations
 
 import csv
+import xml.etree.ElementTree as ET  # our own XML, read back for one field (never a user's file parsed for data)
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,11 +18,13 @@ from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 from ..data.images import read_rgb
 from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
+from ..core.files import check_new, claim_folder, write_file
 from ..models.load import load_predictor
 from .select import select_detections
 from .sources import image_paths
 
 CSV_COLUMNS = ["filename", "width", "height", "class", "score", "xmin", "ymin", "xmax", "ymax"]
+DETECTED = "kerasdet detect"  # the <source><database> of an XML --voc wrote
 
 
 @dataclass
@@ -54,12 +57,17 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
     data source. An image that cannot be read is listed in `failed` and the others go on; `--voc` leaves
     an XML that is already there as it is (it may hold corrected labels) unless `overwrite`. `one_label`:
     one box per object, not every class the model considered (select.py)."""
-    predictor = load_predictor(model, num_threads=num_threads)
-    class_names = predictor.card.class_names
     paths = image_paths(source)
     names = xml_file_names(paths)
-    for folder in (Path(p) for p in (voc_dir, images_dir) if p):
-        folder.mkdir(parents=True, exist_ok=True)
+    # Every output is checked before the model loads: none may replace a photo or a file of the user's.
+    if csv_path:
+        check_new(csv_path)
+    if images_dir:
+        claim_folder(images_dir, "kerasdet detect --save-images")  # a folder of the user's (photos) is refused
+    if voc_dir:
+        Path(voc_dir).mkdir(parents=True, exist_ok=True)  # LabelImg's way: XML beside the photos, each new
+    predictor = load_predictor(model, num_threads=num_threads)
+    class_names = predictor.card.class_names
     run = DetectRun()
     for path in tqdm(paths, desc="detect", unit="image", disable=not progress):
         try:
@@ -72,12 +80,13 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
         run.results.append(ImageDetections(path, width, height, d))
         if voc_dir:
             xml = Path(voc_dir) / names[path]
-            if xml.exists() and not overwrite:
+            if xml.exists() and not (overwrite and written_by_detect(xml)):
                 run.kept_xml.append(xml)
             else:
                 objects = [(class_name(class_names, int(c)), pixel_box(b, width, height))
                            for b, c in zip(d.boxes, d.classes)]
-                write_voc_xml(xml, path.name, width, height, objects, image_path=str(path.resolve()))
+                write_voc_xml(xml, path.name, width, height, objects, image_path=str(path.resolve()),
+                              replace=True, database=DETECTED)
         if images_dir:
             save_rgb(Path(images_dir) / (names[path][:-4] + ".jpg"),
                      draw_boxes(image, d.boxes, d.classes, class_names, d.scores))
@@ -86,15 +95,25 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
     return run
 
 
+def written_by_detect(xml: Path) -> bool:
+    """An XML `--voc` wrote and nobody saved since: LabelImg rewrites <source><database> as 'Unknown' when
+    it saves a correction, so a corrected file is never replaced, even with --overwrite."""
+    try:
+        return ET.parse(xml).findtext("source/database") == DETECTED
+    except (ET.ParseError, OSError):
+        return False
+
+
 def write_detections_csv(path: str | Path, results: list[ImageDetections], class_names: list[str]) -> None:
     """One row per box, in image pixels: the TF Object Detection API's CSV with a score column."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(CSV_COLUMNS)
-        for r in results:
-            d = r.detections
-            for box, score, cls in zip(d.boxes, d.scores, d.classes):
-                writer.writerow([r.path.name, r.width, r.height, class_name(class_names, int(cls)),
-                                 f"{float(score):.4f}",
-                                 *pixel_box(box, r.width, r.height)])
+    def save(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(CSV_COLUMNS)
+            for r in results:
+                d = r.detections
+                for box, score, cls in zip(d.boxes, d.scores, d.classes):
+                    writer.writerow([r.path.name, r.width, r.height, class_name(class_names, int(cls)),
+                                     f"{float(score):.4f}",
+                                     *pixel_box(box, r.width, r.height)])
+    write_file(path, save)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.card import ModelCard, read_card, write_card
+from ..core.card import ModelCard, check_card_fits, read_card, write_card
 
 
 def save_model(model, card: ModelCard, path: str | Path) -> None:
@@ -28,7 +28,7 @@ def load_model(path: str | Path):
         model = keras.saving.load_model(path)
     except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
         raise ValueError(f"{path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
-    return model, card
+    return model, check_card_fits(card, model.outputs[1].shape[-1], path)  # every head: [boxes, class logits]
 
 
 def load_predictor(model_path: str | Path, num_threads: int | None = None):

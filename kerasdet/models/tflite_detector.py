@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.card import read_card
+from ..core.card import check_card_fits, read_card
 from ..core.detections import Detections
 from ..core.letterbox import letterbox
 from ..core.postprocess import SCORE_THRESHOLD
@@ -32,7 +32,7 @@ class TFLiteDetector:
         (self._input,) = self.interpreter.get_input_details()
         self.input_shape = tuple(int(n) for n in self._input["shape"][1:3])  # (height, width)
         self._outputs = self._find_outputs(self.interpreter.get_output_details())
-        self.card = read_card(self.path)
+        self.card = check_card_fits(read_card(self.path), self._head_classes(), self.path)
         self.input_size = self.card.input_size
         self.class_names = self.card.class_names
 
@@ -45,6 +45,14 @@ class TFLiteDetector:
                              f"{list(OUTPUT_NAMES)}; a file exported by kerasdet before 0.3? Export it again: "
                              "kerasdet export MODEL.keras")
         return found
+
+    def _head_classes(self) -> int | None:
+        """How many classes the model scores: the last axis of the class scores (B, A, C), the one rank-3
+        sigmoid of the graph (the decoding tail stays float, int8 files included); None if not found."""
+        shapes = {d["index"]: d["shape"] for d in self.interpreter.get_tensor_details()}
+        found = {int(shapes[i][-1]) for op in self.interpreter._get_ops_details() if op["op_name"] == "LOGISTIC"
+                 for i in op["outputs"] if len(shapes[i]) == 3}
+        return found.pop() if len(found) == 1 else None
 
     def detect(self, image: np.ndarray, score_threshold: float = SCORE_THRESHOLD) -> Detections:
         """One RGB uint8 image of any size -> its detections in its own pixels."""

@@ -33,7 +33,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..core.card import CARD_FILE, ModelCard
+from ..core.card import CARD_FILE, ModelCard, ModelCardError, read_card
+from ..core.files import check_new, write_bytes
 from ..core.class_names import class_names_to_text
 from ..core.letterbox import common_frame, input_hw, letterbox, letterbox_shape
 from ..core.tflite_outputs import OUTPUT_NAMES
@@ -180,11 +181,14 @@ def with_metadata(flatbuffer: bytes, card: ModelCard) -> bytes:
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
            out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None,
            keep_float: str | None = None) -> Path:
-    """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path.
+    """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path. A file already there
+    is replaced only when it is a .tflite kerasdet exported (core/files.py: never a file of the user's).
     int8 calibrates on `calib`, by default the training data named in the model's card, and leaves
     the layers `keep_float` matches float (convert). The input is `input_shape` (height, width), by
     default shaped like most of those images (frame_shape)."""
     model_path = Path(model_path)
+    out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
+    check_new(out, replace=is_kerasdet_model(out))  # before the slow conversion: never a file of the user's
     model, card = load_model(model_path)
     data = calibration_data(model_path, card, calib, fmt)
     if input_shape is None:
@@ -192,9 +196,17 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
         print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
     _check_input_shape(input_shape, card.input_size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape, keep_float)
-    out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
-    out.write_bytes(attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card))
-    return out
+    return write_bytes(out, attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card),
+                       replace=is_kerasdet_model(out))
+
+
+def is_kerasdet_model(path: Path) -> bool:
+    """A model file kerasdet exported (it carries a card): an earlier export a new one may replace."""
+    try:
+        read_card(path)
+    except (OSError, ModelCardError):
+        return False
+    return path.suffix == ".tflite"
 
 
 def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None, fmt: str) -> str | Path | None:
