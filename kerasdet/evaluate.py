@@ -4,9 +4,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .core.files import claim_folder
 from .core.postprocess import NMS_SETTINGS
 from .data.dataset import load_dataset
-from .metrics import Evaluator, coco_evaluate
+from .metrics import Evaluator, NothingToEvaluate, coco_evaluate
 from .models.load import load_predictor
 
 
@@ -17,14 +18,18 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     folder: evaluation_plots.py).
 
     Class names come from the model's card; `classes`, when given, must be the same list."""
-    if plots and Path(plots).exists() and not Path(plots).is_dir():  # say so before the evaluation, not after
-        raise ValueError(f"--plots {plots}: a file, not a folder; name a folder (it is created if missing)")
+    if plots:  # before the evaluation, not after: a new or empty folder, or one kerasdet made
+        claim_folder(plots, "kerasdet evaluate --plots")
     predictor = load_predictor(model_path)
     names = predictor.card.class_names
     if classes and list(classes) != names:
         raise ValueError(f"--classes {','.join(classes)} disagrees with the classes {model_path} was trained "
                          f"on ({','.join(names)}); leave --classes out, the model knows its own")
     ds = load_dataset(data, names, on_error="skip")
+    if not ds.boxes:  # before the model runs: say why there is no figure, not 0.0
+        raise NothingToEvaluate(f"{data}: nothing to evaluate ({ds.summary()}): no box of {model_path}'s classes "
+                                f"({', '.join(names)}) is in it; give the labelled images the model should find"
+                                + (f" (the first problem: {ds.problems[0]})" if ds.problems else ""))
     if ds.problems:
         shown = "".join(f"\n  {p}" for p in ds.problems[:10])
         print(f"{data}: {ds.summary()}; the metrics leave these out:{shown}", file=sys.stderr)
@@ -41,7 +46,8 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
 def format_report(metrics: dict) -> str:
     lines = [metrics["summary"], "", f"{'class':<20} {'AP50':>7} {'AP':>7} {'boxes':>7}"]
     for name, m in metrics["per_class"].items():
-        lines.append(f"{name:<20} {m['ap50']:7.3f} {m['ap']:7.3f} {m['boxes']:7d}")
+        ap50, ap = (f"{v:7.3f}" if v is not None else f"{'-':>7}" for v in (m["ap50"], m["ap"]))
+        lines.append(f"{name:<20} {ap50} {ap} {m['boxes']:7d}")
     nms = metrics.get("_nms", NMS_SETTINGS)
     labels = ("every class an anchor scores above it" if nms.get("multi_label") else "each anchor's best class")
     lines.append(f"conventions: score threshold {nms['score_threshold']} ({labels}), at most {nms['max_detections']} "

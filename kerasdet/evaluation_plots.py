@@ -19,6 +19,7 @@ from .data.images import read_rgb
 from .core.letterbox import letterbox
 from .core.class_names import class_name
 from .core.draw import draw_boxes, draw_caption, save_rgb, tile
+from .core.files import claim_folder, write_file
 from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
@@ -30,13 +31,14 @@ def plot_pr_curves(metrics: dict, path: Path) -> None:
     recall = np.linspace(0, 1, 101)
     fig, ax = plt.subplots(figsize=(6, 5))
     for name, precision in metrics["_pr_curves_50"].items():
-        ax.plot(recall, precision, label=f"{name} AP50 {metrics['per_class'][name]['ap50']:.3f}")
+        ap50 = metrics["per_class"][name]["ap50"]
+        ax.plot(recall, precision, label=f"{name} AP50 " + (f"{ap50:.3f}" if ap50 is not None else "- (no boxes)"))
     ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02),
            title=f"precision-recall at IoU 0.5 (mAP@0.5 {metrics['map50']:.3f})")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    write_file(path, lambda tmp: fig.savefig(tmp, dpi=120))
     plt.close(fig)
 
 
@@ -61,7 +63,7 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], path: Path
     ax.title.set_fontsize(9)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    write_file(path, lambda tmp: fig.savefig(tmp, dpi=120))
     plt.close(fig)
 
 
@@ -90,15 +92,17 @@ def mistakes_summary(mistakes: list[list[Mistake]], score_threshold: float) -> s
 
 def save_mistakes_csv(records: list[ImageRecord], mistakes: list[list[Mistake]], class_names: list[str],
                       path: Path) -> None:
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["image", "mistake", "true_class", "predicted_class", "score", "iou",
-                         "xmin", "ymin", "xmax", "ymax"])
-        for r, found in zip(records, mistakes):
-            for m in found:
-                numbers = ["" if v is None else f"{v:.3f}" for v in (m.score, m.iou)]
-                writer.writerow([r.image_path, m.kind, *_class_names(m, class_names), *numbers,
-                                 *(f"{v:.1f}" for v in m.box)])
+    def save(tmp: Path) -> None:
+        with open(tmp, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["image", "mistake", "true_class", "predicted_class", "score", "iou",
+                             "xmin", "ymin", "xmax", "ymax"])
+            for r, found in zip(records, mistakes):
+                for m in found:
+                    numbers = ["" if v is None else f"{v:.3f}" for v in (m.score, m.iou)]
+                    writer.writerow([r.image_path, m.kind, *_class_names(m, class_names), *numbers,
+                                     *(f"{v:.1f}" for v in m.box)])
+    write_file(path, save)
 
 
 def save_val_grid(records: list[ImageRecord], detections: list[Detections], mistakes: list[list[Mistake]],
@@ -124,7 +128,7 @@ def save_evaluation_plots(metrics: dict, records: list[ImageRecord], detections:
                           class_names: list[str], out: str | Path, score_threshold: float = 0.25) -> list[Path]:
     """The four files in `out`; `metrics["_mistakes"]` gets their count in a line."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(out, "kerasdet evaluate --plots")  # new, empty, or made by kerasdet: never a folder of the user's
     paths = [out / "pr_curves.png", out / "confusion_matrix.png", out / "val_grid.png", out / "mistakes.csv"]
     plot_pr_curves(metrics, paths[0])
     matrix = confusion_matrix(records, detections, len(class_names), score_threshold)

@@ -23,6 +23,10 @@ SUMMARY_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large"
                  "mar1", "mar10", "mar100", "mar_small", "mar_medium", "mar_large"]
 
 
+class NothingToEvaluate(ValueError):
+    """No ground-truth box counts: every figure would be undefined, so there is none."""
+
+
 def _coco_ground_truth(records: list[ImageRecord], class_names: list[str]) -> COCO:
     images, annotations = [], []
     for image_id, r in enumerate(records):
@@ -48,11 +52,16 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
                 "bbox": [float(b[0]), float(b[1]), float(b[2] - b[0]), float(b[3] - b[1])]}
                for i, d in enumerate(detections) for b, s, c in zip(d.boxes, d.scores, d.classes)]
     n_boxes = {i: sum(int((r.labels == i).sum()) for r in records) for i in range(len(class_names))}
-    empty = {k: 0.0 for k in SUMMARY_NAMES}
-    if not results or not gt.dataset["annotations"]:
-        return {**empty, "per_class": {n: {"ap": 0.0, "ap50": 0.0, "boxes": n_boxes[i]}
-                                       for i, n in enumerate(class_names)}, "summary": "no detections",
-                "_pr_curves_50": {n: [0.0] * 101 for n in class_names}}
+    counted = sum(not a["iscrowd"] for a in gt.dataset["annotations"])
+    if not counted:  # no figure, rather than a 0.0 that reads as a model that finds nothing
+        raise NothingToEvaluate(f"nothing to evaluate: {len(records)} images with {counted} boxes of the classes "
+                                f"{', '.join(class_names)} that count (difficult boxes do not); give labelled images "
+                                "of those classes")
+    if not results:  # boxes to find and none found: a true 0
+        empty = {k: 0.0 if k in ("map", "map50") or k.startswith("mar") else None for k in SUMMARY_NAMES}
+        return {**empty, "per_class": {n: {"ap": 0.0 if n_boxes[i] else None, "ap50": 0.0 if n_boxes[i] else None,
+                                           "boxes": n_boxes[i]} for i, n in enumerate(class_names)},
+                "summary": "no detections", "_pr_curves_50": {n: [0.0] * 101 for n in class_names}}
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         dt = gt.loadRes(results)
@@ -68,8 +77,9 @@ def coco_evaluate(records: list[ImageRecord], detections: list[Detections],
     for i, name in enumerate(class_names):
         p = precision[:, :, i, 0, -1]
         p50 = precision[0, :, i, 0, -1]
-        per_class[name] = {"ap": float(p[p > -1].mean()) if (p > -1).any() else 0.0,
-                           "ap50": float(p50[p50 > -1].mean()) if (p50 > -1).any() else 0.0,
+        # a class with no box to find has no AP: None (JSON null), never 0.0
+        per_class[name] = {"ap": float(p[p > -1].mean()) if (p > -1).any() else None,
+                           "ap50": float(p50[p50 > -1].mean()) if (p50 > -1).any() else None,
                            "boxes": n_boxes[i]}
     summary = "\n".join(line for line in out.getvalue().splitlines() if line.startswith(" Average"))
     # precision at the 101 recall points, IoU 0.5, all sizes, 100 detections: for PR-curve plots

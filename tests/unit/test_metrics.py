@@ -52,7 +52,7 @@ def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(ValueError, match="broken.keras: not a kerasdet model file"):
         evaluate(tmp_path / "broken.keras", demo_data)
-    with pytest.raises(ValueError, match="--plots .*broken.keras: a file, not a folder"):
+    with pytest.raises(FileExistsError, match="broken.keras is a file, not a folder"):
         evaluate(tmp_path / "nothing.keras", demo_data, plots=tmp_path / "broken.keras")
 
 
@@ -128,3 +128,18 @@ def test_plots_show_the_worst_image_first_and_list_every_mistake(tmp_path):
                                          "in 1 of 2 images")
     grid = cv2.imread(str(paths[2]))  # cells of 320: the first pair is the image with mistakes (red)
     assert tuple(grid[100, 40]) == (0, 0, 255) and tuple(grid[100, 680]) == (255, 0, 0)
+
+
+def test_nothing_to_evaluate_is_an_error_and_a_class_without_boxes_has_no_ap():
+    from kerasdet.metrics import NothingToEvaluate
+    only_difficult = record([[10, 10, 60, 50]], [0], difficult=[True])
+    with pytest.raises(NothingToEvaluate, match="nothing to evaluate: 1 images with 0 boxes of the classes a, b"):
+        coco_evaluate([only_difficult], [as_detections(only_difficult)], ["a", "b"])
+    with pytest.raises(NothingToEvaluate):
+        coco_evaluate([record(np.zeros((0, 4)), [])], [Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0))], ["a"])
+    r = record([[10, 10, 60, 50]], [0])
+    m = coco_evaluate([r], [as_detections(r)], ["a", "b"])
+    assert m["per_class"]["a"]["ap50"] == pytest.approx(1.0) and m["per_class"]["b"] == {"ap": None, "ap50": None,
+                                                                                          "boxes": 0}
+    missed = coco_evaluate([r], [Detections(np.zeros((0, 4)), np.zeros(0), np.zeros(0, np.int32))], ["a", "b"])
+    assert missed["map50"] == 0.0 and missed["per_class"]["b"]["ap"] is None  # boxes to find, none found: a true 0
