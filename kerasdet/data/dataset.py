@@ -17,7 +17,7 @@ import numpy as np
 from ..core.records import ImageRecord
 from .discover import Discovery, Pair, discover
 from .errors import DataError, DataProblem
-from .images import image_header, incomplete_reason, oriented_size
+from .images import damage_reason, image_header, oriented_size
 from .voc_xml import VocObject
 
 SKIP_HINT = ("Fix these files, or set data.on_error: skip to leave out only what is listed (a bad box drops "
@@ -85,7 +85,7 @@ def _pixel_frame(pair: Pair) -> tuple[int, int, bool]:
     neither means the image was resized after labelling, and its boxes no longer fit it.
     """
     raw_w, raw_h, orientation = image_header(pair.image)
-    reason = incomplete_reason(pair.image)
+    reason = damage_reason(pair.image)
     if reason:
         raise OSError(reason)
     width, height = oriented_size(raw_w, raw_h, orientation)

@@ -62,6 +62,33 @@ def incomplete_reason(path: str | Path) -> str | None:
     return None
 
 
+def damage_reason(path: str | Path) -> str | None:
+    """Why a JPEG or PNG file is cut short or damaged inside, or None: `incomplete_reason`, then the coded
+    data itself. A JPEG cut short with an end marker appended, or with bytes zeroed in its middle, decodes
+    with a grey or smeared part and only libjpeg's "Corrupt JPEG data" on stderr, naming no file; OpenCV
+    and Pillow both return the picture. simplejpeg's strict mode makes that warning an error (decoded at
+    1/8 scale: every coded byte is still read; 0.5 ms a 320x240 frame, 33 ms a 12-megapixel photo). A
+    PNG's chunks carry CRCs, which Pillow's verify() checks without decoding."""
+    reason = incomplete_reason(path)
+    if reason:
+        return reason
+    with open(path, "rb") as f:
+        data = f.read()
+    if data.startswith(_JPEG_MAGIC):
+        import simplejpeg
+        try:
+            simplejpeg.decode_jpeg(data, strict=True, min_height=1, min_width=1)
+        except ValueError as err:
+            return f"the JPEG is damaged ({err}): copy it again or export it anew"
+    elif data.startswith(_PNG_MAGIC):
+        try:
+            with Image.open(path) as im:
+                im.verify()
+        except (OSError, SyntaxError, ValueError) as err:
+            return f"the PNG is damaged ({err}): copy it again or export it anew"
+    return None
+
+
 def _tail_before_zero_padding(f) -> bytes:
     """The last _TAIL_BYTES of an open file, trailing zero bytes left out."""
     end = f.seek(0, os.SEEK_END)

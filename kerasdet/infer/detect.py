@@ -15,7 +15,7 @@ from tqdm import tqdm
 from ..core.class_names import class_name
 from ..core.detections import Detections
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
-from ..data.images import read_rgb
+from ..data.images import damage_reason, read_rgb
 from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
 from ..core.files import check_new, claim_folder, write_file
@@ -71,6 +71,9 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
     run = DetectRun()
     for path in tqdm(paths, desc="detect", unit="image", disable=not progress):
         try:
+            damaged = damage_reason(path)  # a damaged JPEG decodes, grey in part: no labels made from it
+            if damaged:
+                raise OSError(f"{path}: {damaged}")
             image = read_rgb(path)
         except OSError as err:
             run.failed.append(str(err))  # read_rgb's message names the file

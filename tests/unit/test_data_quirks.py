@@ -179,3 +179,22 @@ def test_skip_that_leaves_too_little_stops_with_the_counts(demo_data, tmp_path):
     cfg.data.classes = []
     train_ds, _ = _load_data(cfg, run)
     assert train_ds.problems == [] and len(train_ds) == 48
+
+
+@pytest.mark.parametrize("damage", ["cut, then an end marker", "3 KB zeroed in the middle"])
+def test_a_jpeg_damaged_inside_is_named_and_left_out(tmp_path, damage):
+    """libjpeg decodes both with only a warning on stderr naming no file; kerasdet names the file."""
+    write_pair(tmp_path, "good", [("a", (1, 1, 9, 9))])
+    img = cv2.GaussianBlur(np.random.default_rng(0).integers(0, 255, (240, 320, 3), np.uint8), (7, 7), 0)
+    cv2.imwrite(str(tmp_path / "bad.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    data = (tmp_path / "bad.jpg").read_bytes()
+    middle = len(data) // 2
+    data = (data[:int(len(data) * 0.6)] + b"\xff\xd9" if damage.startswith("cut") else
+            data[:middle] + bytes(3000) + data[middle + 3000:])
+    (tmp_path / "bad.jpg").write_bytes(data)
+    write_voc_xml(tmp_path / "bad.xml", "bad.jpg", 320, 240, [("a", (1, 1, 9, 9))])
+    assert images_module.incomplete_reason(tmp_path / "bad.jpg") is None  # its end marker is there
+    with pytest.raises(DataError, match=r"bad\.jpg: cannot use this image: the JPEG is damaged \(Corrupt JPEG data"):
+        load_dataset(tmp_path)
+    ds = load_dataset(tmp_path, on_error="skip")
+    assert [r.xml_path.split("/")[-1] for r in ds.records] == ["good.xml"] and ds.images_dropped == 1
