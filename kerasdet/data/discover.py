@@ -317,7 +317,6 @@ def _pair_one(ann: VocAnnotation, index: _ImageIndex) -> tuple[Path | None, str,
 def _pair(spec: str, xml_files: list[Path], index: _ImageIndex) -> tuple[list[Pair], list[DataProblem],
                                                                           list[DataProblem]]:
     pairs, problems, ignored = [], [], []
-    claimed: dict[Path, Path] = {}
     for xml in xml_files:
         ann, parse_problems = read_voc_xml(xml)
         if ann is None:
@@ -334,13 +333,26 @@ def _pair(spec: str, xml_files: list[Path], index: _ImageIndex) -> tuple[list[Pa
         elif image is None:
             problems.append(DataProblem(str(xml), f"image not found: <filename> {ann.filename!r}, "
                                                   f"<path> {ann.path!r}"))
-        elif image in claimed:
-            problems.append(DataProblem(str(xml), f"describes {image}, as {claimed[image]} does already; "
-                                                  "left out (delete one of the two)"))
         else:
-            claimed[image] = xml
             pairs.append(Pair(ann, image, rule, parse_problems))
-    return pairs, problems, ignored
+    kept, doubles = _one_xml_per_image(pairs)
+    return kept, problems + doubles, ignored
+
+
+def _one_xml_per_image(pairs: list[Pair]) -> tuple[list[Pair], list[DataProblem]]:
+    """Where two XML describe one image, the one paired by the surer rule is kept (its <filename> names the
+    image, over one that only shares its name); of two paired alike, the first. The other is a problem."""
+    rank = {rule: i for i, rule in enumerate(PAIRING_RULES)}
+    best: dict[Path, Pair] = {}
+    for pair in pairs:
+        held = best.get(pair.image)
+        if held is None or rank[pair.rule] < rank[held.rule]:
+            best[pair.image] = pair
+    problems = [DataProblem(str(p.annotation.xml_path), f"describes {p.image} ({PAIRING_RULES[p.rule]}), as "
+                            f"{best[p.image].annotation.xml_path} does already ({PAIRING_RULES[best[p.image].rule]}); "
+                            "left out (delete one of the two)")
+                for p in pairs if best[p.image] is not p]
+    return [p for p in pairs if best[p.image] is p], problems
 
 
 def _unlabelled(images: list[Path], pairs: list[Pair]) -> list[DataProblem]:

@@ -231,8 +231,21 @@ def test_two_images_one_xml_is_reported_never_a_silent_pick(tmp_path):
 def test_two_xml_for_one_image(tmp_path):
     write_pair(tmp_path, "a", [("x", (1, 1, 9, 9))])
     write_voc_xml(tmp_path / "copy of a.xml", "a.jpg", 64, 48, [("x", (2, 2, 9, 9))])
-    with pytest.raises(DataError, match=r"copy of a\.xml: describes .*a\.jpg, as .*/a\.xml does already"):
+    with pytest.raises(DataError, match=r"copy of a\.xml: describes .*a\.jpg \(by <filename>\), as .*/a\.xml does "
+                                        r"already \(by <filename>\)"):
         load_dataset(tmp_path)
+
+
+def test_of_two_xml_for_one_image_the_one_whose_filename_names_it_is_kept(tmp_path):
+    """a.xml's <filename> names no image here, so it pairs with a.jpg by its own name only; z.xml's <filename>
+    names a.jpg: the XML that names the image wins, whichever comes first."""
+    write_image(tmp_path / "a.jpg")
+    write_voc_xml(tmp_path / "a.xml", "wrong.jpg", 64, 48, [("x", (2, 2, 9, 9))])  # sorted first, <filename> wrong
+    write_voc_xml(tmp_path / "z.xml", "a.jpg", 64, 48, [("x", (3, 3, 9, 9))])
+    ds = load_dataset(tmp_path, on_error="skip")
+    assert [(Path(r.xml_path).name, Path(r.image_path).name) for r in ds.records] == [("z.xml", "a.jpg")]
+    assert any("a.xml: describes" in str(p) and "(by the XML's own name" in str(p) and "z.xml does already (by "
+               "<filename>)" in str(p) for p in ds.problems)
 
 
 def test_list_of_xml_and_find_images(source_pairs, tmp_path):
