@@ -129,7 +129,11 @@ def _discover_list(list_file: Path, spec: str) -> Discovery:
     """A list of images, XML or VOC ids; every entry must be usable (a listed image without XML is a problem)."""
     devkit = _devkit_of_id_list(list_file)
     xml, images, problems = [], [], []
-    for number, entry in _list_entries(list_file):
+    entries = _list_entries(list_file)
+    if not entries:  # an empty split would count, train or evaluate nothing, and say nothing
+        raise DataError([DataProblem(str(list_file), "the list is empty: one image, XML file or VOC id a line "
+                                                     "expected (`kerasdet split` writes such lists)")])
+    for number, entry in entries:
         if devkit is not None and Path(entry).suffix.lower() not in IMAGE_SUFFIXES + (".xml",):
             xml_path = devkit / "Annotations" / f"{entry}.xml"
             if xml_path.is_file():

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.files import claim_folder, record, write_text
 from .dataset import load_dataset
 
 
@@ -30,11 +31,23 @@ def split_dataset(source: str | Path, out: str | Path, val: float = 0.15, test: 
     if not 0 <= val < 1 or not 0 <= test < 1 or val + test >= 1:
         raise ValueError(f"--val {val} and --test {test} must be fractions that sum to less than 1")
     targets = {"train": 1 - val - test, "val": val, "test": test}
-    splits = _assign(_groups(source, group, seed), targets)
+    groups = _groups(source, group, seed)
+    splits = _assign(groups, targets)
+    for name, paths in splits.items():
+        if targets[name] > 0 and not paths:
+            raise ValueError(f"{source} has only {_counted(groups)}: too few for a {name} split of {targets[name]:g}: "
+                             f"label more photos, or give --{name} 0" + (" (--val 0: training then has no "
+                             "validation to choose its best epoch by)" if name == "val" else ""))
+    claim_folder(out, "kerasdet split")
     for name, paths in splits.items():
         if targets[name] > 0:
             _write_list(Path(out) / f"{name}.txt", paths)
     return splits
+
+
+def _counted(groups: list[list[str]]) -> str:
+    images = sum(len(g) for g in groups)
+    return f"{images} image{'s' * (images != 1)}" + (f" in {len(groups)} groups" if len(groups) != images else "")
 
 
 def kfold_dataset(source: str | Path, out: str | Path, folds: int, group: str | None = None,
@@ -44,7 +57,13 @@ def kfold_dataset(source: str | Path, out: str | Path, folds: int, group: str | 
     validation split of 30 photos is too noisy to compare recipes on."""
     if folds < 2:
         raise ValueError(f"--folds {folds}: k-fold needs at least 2 folds")
-    parts = _assign(_groups(source, group, seed), {f"part{i}": 1 / folds for i in range(folds)})
+    groups = _groups(source, group, seed)
+    if len(groups) < folds:
+        raise ValueError(f"{source} has only {_counted(groups)}: too few for {folds} folds (each fold validates on "
+                         f"at least one): give --folds {len(groups)} or less" if len(groups) >= 2 else
+                         f"{source} has only {_counted(groups)}: too few for k-fold; label more photos")
+    parts = _assign(groups, {f"part{i}": 1 / folds for i in range(folds)})
+    claim_folder(out, "kerasdet split --folds")
     result = []
     for i in range(folds):
         fold = {"train": [p for j in range(folds) if j != i for p in parts[f"part{j}"]], "val": parts[f"part{i}"]}
@@ -84,5 +103,6 @@ def _assign(groups: list[list[str]], targets: dict[str, float]) -> dict[str, lis
 
 def _write_list(path: Path, paths: list[str]) -> None:
     """Image paths relative to the list's folder, sorted, one a line."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(os.path.relpath(p, path.parent) + "\n" for p in sorted(paths)))
+    claim_folder(path.parent, "kerasdet split")  # OUT, or a fold's folder in it
+    record(path.parent)  # a fold's folder is listed in OUT's manifest
+    write_text(path, "".join(os.path.relpath(p, path.parent) + "\n" for p in sorted(paths)))
