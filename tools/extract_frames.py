@@ -15,6 +15,8 @@ from pathlib import Path
 import cv2
 from tqdm import tqdm
 
+from kerasdet.core.files import claim_folder, write_file
+
 GROUP_PATTERN = r"^(.*)_f\d+"
 
 
@@ -28,7 +30,7 @@ def extract_frames(video: str | Path, out: str | Path, every: int | None = None,
     source_fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     step = every or (max(1, round(source_fps / fps)) if fps else 1)
     total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) or None
-    out.mkdir(parents=True, exist_ok=True)
+    claim_folder(out, "extract_frames")  # new, empty, or made by kerasdet: never the folder of the videos
     written, index = [], 0
     with tqdm(total=total, desc=video.name, unit="frame") as bar:
         while True:
@@ -37,9 +39,8 @@ def extract_frames(video: str | Path, out: str | Path, every: int | None = None,
                 break
             if index % step == 0:
                 path = out / f"{video.stem}_f{index:06d}.jpg"
-                if not cv2.imwrite(str(path), frame, [cv2.IMWRITE_JPEG_QUALITY, quality]):
-                    raise OSError(f"cannot write {path}")
-                written.append(path)
+                written.append(write_file(path, lambda tmp, f=frame: cv2.imwrite(str(tmp), f, [
+                    cv2.IMWRITE_JPEG_QUALITY, quality])))
             index += 1
             bar.update()
     capture.release()

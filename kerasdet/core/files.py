@@ -50,12 +50,26 @@ def disk_full(path: Path, needed: int | None = None, then: str = "run the comman
 
 
 # --- folders kerasdet made --------------------------------------------------------------------------
+# The manifest is JSON lines: a header {"made_by": ...}, then one JSON string per file written, appended
+# as each is written (a folder of 10,000 frames costs 10,000 appends, not 10,000 rewrites); a name may
+# repeat, and a line cut short by a kill is skipped.
 def _manifest(folder: Path) -> dict | None:
     try:
-        data = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
+        lines = (folder / MANIFEST).read_text(encoding="utf-8").splitlines()
+        header = json.loads(lines[0])
+    except (OSError, ValueError, IndexError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("files"), list) else None
+    if not isinstance(header, dict) or "made_by" not in header:
+        return None
+    files = []
+    for line in lines[1:]:
+        try:
+            name = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(name, str) and name not in files:
+            files.append(name)
+    return {**header, "files": files}
 
 
 def is_owned(folder: str | Path) -> bool:
@@ -68,20 +82,19 @@ def owned_files(folder: str | Path) -> list[str]:
     return list((_manifest(Path(folder)) or {}).get("files", []))
 
 
-def _write_manifest(folder: Path, data: dict) -> None:
+def _write_manifest(folder: Path, made_by: str, files: list[str]) -> None:
     path, tmp = folder / MANIFEST, temporary_name(folder / MANIFEST)
-    tmp.write_text(json.dumps(data, indent=1))
+    tmp.write_text("".join(json.dumps(line) + "\n" for line in [{"made_by": made_by}, *files]), encoding="utf-8")
     tmp.replace(path)
 
 
 def record(path: str | Path) -> None:
     """List `path` in its folder's manifest, when kerasdet made that folder (a name ending '/' is a folder)."""
     path = Path(path)
-    folder, name = path.parent, path.name + ("/" if path.is_dir() else "")
-    data = _manifest(folder)
-    if data is not None and name not in data["files"]:
-        data["files"].append(name)
-        _write_manifest(folder, data)
+    manifest = path.parent / MANIFEST
+    if manifest.is_file():
+        with open(manifest, "a", encoding="utf-8") as f:
+            f.write(json.dumps(path.name + ("/" if path.is_dir() else "")) + "\n")
 
 
 def claim_folder(folder: str | Path, made_by: str, adopt: tuple[str, ...] = ()) -> Path:
@@ -101,32 +114,25 @@ def claim_folder(folder: str | Path, made_by: str, adopt: tuple[str, ...] = ()) 
                                 f"empty folder for the output of {made_by}; kerasdet never writes into a "
                                 "folder of yours")
     folder.mkdir(parents=True, exist_ok=True)
-    files = [name + ("/" if (folder / name).is_dir() else "") for name in legacy]
-    _write_manifest(folder, {"made_by": made_by, "files": files})
+    _write_manifest(folder, made_by, [name + ("/" if (folder / name).is_dir() else "") for name in legacy])
     return folder
 
 
-def remove_owned(folder: str | Path, keep: tuple[str, ...] = ()) -> list[str]:
-    """Remove every file kerasdet wrote in `folder` (its manifest's list) but `keep`; nothing else.
-    Returns what was removed."""
+def remove_owned(folder: str | Path) -> list[str]:
+    """Remove every file kerasdet wrote in `folder` (its manifest's list), nothing else. Returns the names."""
     folder = Path(folder)
     data = _manifest(folder)
     if data is None:
         return []
-    removed = []
-    for name in list(data["files"]):
-        if name.rstrip("/") in keep:
-            continue
+    for name in data["files"]:
         target = folder / name.rstrip("/")
         if name.endswith("/"):
             shutil.rmtree(target, ignore_errors=True)
         else:
             target.unlink(missing_ok=True)
         temporary_name(target).unlink(missing_ok=True)
-        data["files"].remove(name)
-        removed.append(name)
-    _write_manifest(folder, data)
-    return removed
+    _write_manifest(folder, data["made_by"], [])
+    return data["files"]
 
 
 # --- files ----------------------------------------------------------------------------------------

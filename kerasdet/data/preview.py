@@ -22,6 +22,5 @@ def preview_augmentations(cfg: Config, out: str | Path, n: int = 16, columns: in
         image, boxes, classes = loader(index)
         pictures.append(draw_boxes(image, boxes, classes, ds.class_names))
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    save_rgb(out, tile(pictures, columns))
+    save_rgb(out, tile(pictures, columns))  # a new file, or one kerasdet wrote: never a photo of the user's
     return out

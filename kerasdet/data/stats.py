@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.files import write_file
 from .dataset import DetectionDataset, load_dataset
 
 
@@ -100,5 +101,5 @@ def plot_stats(stats: dict, path: str | Path) -> None:
     ax.set(title="box aspect ratio, log2(w/h)", xlabel="log2(w/h)", ylabel="boxes")
     fig.suptitle(f"{stats['source']}: {stats['images']} images, {stats['boxes']} boxes")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    write_file(path, lambda tmp: fig.savefig(tmp, dpi=100))
     plt.close(fig)

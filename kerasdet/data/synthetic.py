@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..core.files import check_new, claim_folder, temporary_name, write_file
 from .voc_xml import write_voc_xml
 
 DEMO_CLASSES = ["heart", "star"]
@@ -81,14 +82,13 @@ def make_demo_image(rng: np.random.Generator, w: int = 320, h: int = 240):
 def make_demo_dataset(out: str | Path, n: int = 300, seed: int = 0, size: tuple[int, int] = (320, 240),
                       scenes: int = 10) -> Path:
     """Write `n` JPEG + XML pairs into `out`; returns the folder."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim_folder(out, "kerasdet demo-data")  # never a folder of the user's
     rng = np.random.default_rng(seed)
     for i in range(n):
         img, objects = make_demo_image(rng, *size)
         name = f"scene{i % scenes:02d}_{i:05d}"
-        cv2.imwrite(str(out / f"{name}.jpg"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
-                    [cv2.IMWRITE_JPEG_QUALITY, 90])
+        write_file(out / f"{name}.jpg", lambda tmp: cv2.imwrite(str(tmp), cv2.cvtColor(img, cv2.COLOR_RGB2BGR),
+                                                                [cv2.IMWRITE_JPEG_QUALITY, 90]))
         write_voc_xml(out / f"{name}.xml", f"{name}.jpg", size[0], size[1], objects)
     return out
 
@@ -108,7 +108,10 @@ def make_demo_video(path: str | Path, frames: int = 90, size: tuple[int, int] = 
     centers = np.stack([rng.uniform(radii, w - radii), rng.uniform(radii, h - radii)], 1)
     velocity = rng.uniform(-1, 1, (objects, 2)) * h / 60
     colors = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(objects)]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
+    path = check_new(path)
+    recording = temporary_name(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = cv2.VideoWriter(str(recording), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     if not writer.isOpened():
         raise OSError(f"{path}: cannot write a video here")
     truth = []
@@ -125,4 +128,5 @@ def make_demo_video(path: str | Path, frames: int = 90, size: tuple[int, int] = 
         bounced = (centers < radii[:, None]) | (centers > np.array([w, h]) - radii[:, None])
         velocity[bounced] *= -1
     writer.release()
+    write_file(path, lambda tmp: None)  # the finished recording (already at tmp) takes its name
     return truth

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ..core.draw import draw_boxes, draw_caption
+from ..core.files import check_new, write_file
 from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
 from .select import select_detections
 from .sources import BackgroundReader
@@ -72,7 +73,10 @@ class AnnotatedWriter:
         self.path, self.fps = Path(path), fps
         if self.path.suffix.lower() not in (".mp4", ".avi", ".gif"):
             raise ValueError(f"--save {self.path}: use .mp4, .avi or .gif")
+        check_new(self.path)  # before the first frame: never a file of the user's
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the video grows under this name and takes its own at close (a kill leaves no partial file under it)
+        self._recording = self.path.with_name(f"{self.path.stem}.recording{self.path.suffix}")
         self._video, self._gif_frames = None, []
 
     def write(self, rgb: np.ndarray) -> None:
@@ -81,7 +85,7 @@ class AnnotatedWriter:
             return
         if self._video is None:
             fourcc = cv2.VideoWriter_fourcc(*("MJPG" if self.path.suffix.lower() == ".avi" else "mp4v"))
-            self._video = cv2.VideoWriter(str(self.path), fourcc, self.fps, (rgb.shape[1], rgb.shape[0]))
+            self._video = cv2.VideoWriter(str(self._recording), fourcc, self.fps, (rgb.shape[1], rgb.shape[0]))
             if not self._video.isOpened():
                 raise OSError(f"{self.path}: cannot write a video here")
         self._video.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
@@ -89,12 +93,13 @@ class AnnotatedWriter:
     def close(self) -> None:
         if self._video is not None:
             self._video.release()
+            write_file(self.path, lambda tmp: self._recording.replace(tmp))
         if self._gif_frames:
             from PIL import Image
             # one 32-colour palette per frame, no dithering: a few hundred kB instead of megabytes
             frames = [Image.fromarray(f).quantize(32, dither=Image.Dither.NONE) for f in self._gif_frames]
-            frames[0].save(self.path, save_all=True, append_images=frames[1:], loop=0,
-                           duration=int(1000 / self.fps), optimize=True)
+            write_file(self.path, lambda tmp: frames[0].save(tmp, save_all=True, append_images=frames[1:], loop=0,
+                                                             duration=int(1000 / self.fps), optimize=True))
 
 
 def run_realtime(predictor, class_names: list[str], source, conf: float = 0.25, iou: float = NMS_IOU,

@@ -21,6 +21,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..config import Config
+from ..core.files import claim_folder, write_file
 from ..core.letterbox import input_size_text
 from ..data.dataset import load_dataset
 from .fit import backbone_frozen, input_sizes, training_batches, training_loader
@@ -69,6 +70,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
             out: str | Path | None = None, quiet: bool = False) -> LRFindResult:
     if not 0 < start < end:
         raise ValueError(f"lr-find: need 0 < start < end, got start {start:g}, end {end:g}")
+    out = _out_dir(cfg, out)  # before the ramp: a folder of the user's is refused at once
     keras.utils.set_random_seed(cfg.train.seed)
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
@@ -95,15 +97,14 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     smoothed = smooth(losses)
     finite = np.isfinite(smoothed)
     result = LRFindResult(rates, losses, smoothed.tolist(), suggest(np.array(rates)[finite], smoothed[finite]),
-                          frozen, trainer.input_size, _out_dir(cfg, out))
+                          frozen, trainer.input_size, out)
     _save(result, cfg.train.learning_rate)
     return result
 
 
 def _out_dir(cfg: Config, out: str | Path | None) -> Path:
     path = Path(out) if out else RunFolder.next_free(cfg.train.out, f"{cfg.name}-lr-find").path
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return claim_folder(path, "kerasdet lr-find")  # new, empty, or made by kerasdet: never a folder of the user's
 
 
 def _save(result: LRFindResult, configured: float) -> None:
@@ -112,8 +113,9 @@ def _save(result: LRFindResult, configured: float) -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    pd.DataFrame({"step": range(1, len(result.rates) + 1), "lr": result.rates, "loss": result.losses,
-                  "smoothed": result.smoothed}).to_csv(result.out / CSV, index=False)
+    table = pd.DataFrame({"step": range(1, len(result.rates) + 1), "lr": result.rates, "loss": result.losses,
+                          "smoothed": result.smoothed})
+    write_file(result.out / CSV, lambda tmp: table.to_csv(tmp, index=False))
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot(result.rates, result.losses, alpha=0.3, label="loss")
     ax.plot(result.rates, result.smoothed, label="smoothed")
@@ -128,5 +130,5 @@ def _save(result: LRFindResult, configured: float) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(result.out / PLOT, dpi=90)
+    write_file(result.out / PLOT, lambda tmp: fig.savefig(tmp, dpi=90))
     plt.close(fig)
