@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
+import numpy as np
+
+from ..core.files import write_text
 from .errors import DataProblem
 
 _LINE = "__line__"  # attribute under which the element's source line is kept
@@ -130,30 +133,67 @@ def xml_file_names(images: list[Path]) -> dict[Path, str]:
     return names
 
 
-def write_voc_xml(xml_path: str | Path, image_filename: str, width: int, height: int,
-                  objects: list[tuple[str, tuple[float, float, float, float]]],
-                  image_path: str | None = None) -> None:
-    """Write a LabelImg-compatible annotation (demo data, pre-annotation, converters).
+def coordinate_text(value: float, exact: bool = True) -> str:
+    """A box coordinate as LabelImg XML holds it: whole pixels as integers (`12`, not `12.0`), a fraction
+    with the fewest digits that read back as the same number (`12.25`), never an exponent; so writing
+    what was read gives the same coordinates, not ones moved by up to half a pixel. `exact=False`: the
+    nearest whole pixel, as LabelImg itself writes (demo data, pre-annotation)."""
+    number = float(value) if exact else float(round(float(value)))
+    if number.is_integer():
+        return str(int(number))
+    typed = value if isinstance(value, np.floating) else np.float64(number)  # float32 keeps its short form
+    return np.format_float_positional(typed, unique=True, trim="-")
 
-    `image_path` (default: the file name) is where the image is, for XML saved in another folder.
-    """
+
+def _flag(obj, index: int, name: str) -> bool:
+    """`difficult` / `truncated` of an object given as an AnnotatedObject or VocObject (attributes),
+    a `(name, box, difficult, truncated)` tuple, or a plain `(name, box)` pair (False)."""
+    if hasattr(obj, name):
+        return bool(getattr(obj, name))
+    return bool(obj[index]) if isinstance(obj, tuple) and len(obj) > index else False
+
+
+def _name_and_box(obj) -> tuple[str, tuple]:
+    return (obj.name, obj.box) if isinstance(obj, VocObject) else (obj[0], obj[1])
+
+
+def voc_xml_text(xml_path: str | Path, image_filename: str, width: int, height: int, objects: list,
+                 image_path: str | None = None, database: str = "Unknown", exact: bool = False) -> str:
+    """The text of a LabelImg-compatible annotation: `objects` are (name, box) pairs, optionally with
+    difficult and truncated (see `_flag`); `image_path` (default: the file name) is where the image is,
+    for XML saved in another folder; `database`, the <source><database> (LabelImg writes 'Unknown');
+    `exact`: coordinates as given (`coordinate_text`), else whole pixels as LabelImg writes them."""
     root = ET.Element("annotation")
     ET.SubElement(root, "folder").text = Path(xml_path).parent.name
     ET.SubElement(root, "filename").text = image_filename
     ET.SubElement(root, "path").text = image_path or image_filename
-    ET.SubElement(ET.SubElement(root, "source"), "database").text = "Unknown"
+    ET.SubElement(ET.SubElement(root, "source"), "database").text = database
     size = ET.SubElement(root, "size")
     for tag, value in (("width", width), ("height", height), ("depth", 3)):
         ET.SubElement(size, tag).text = str(value)
     ET.SubElement(root, "segmented").text = "0"
-    for name, box in objects:
+    for item in objects:
+        name, box = _name_and_box(item)
         obj = ET.SubElement(root, "object")
         ET.SubElement(obj, "name").text = name
         ET.SubElement(obj, "pose").text = "Unspecified"
-        ET.SubElement(obj, "truncated").text = "0"
-        ET.SubElement(obj, "difficult").text = "0"
+        ET.SubElement(obj, "truncated").text = str(int(_flag(item, 3, "truncated")))
+        ET.SubElement(obj, "difficult").text = str(int(_flag(item, 2, "difficult")))
         bndbox = ET.SubElement(obj, "bndbox")
         for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), box):
-            ET.SubElement(bndbox, tag).text = str(int(round(value)))
+            ET.SubElement(bndbox, tag).text = coordinate_text(value, exact)
     ET.indent(root, "\t")
-    ET.ElementTree(root).write(xml_path, encoding="utf-8")
+    return ET.tostring(root, encoding="unicode")
+
+
+def write_voc_xml(xml_path: str | Path, image_filename: str, width: int, height: int, objects: list,
+                  image_path: str | None = None, replace: bool = True, database: str = "Unknown",
+                  exact: bool = False) -> Path:
+    """Write a LabelImg-compatible annotation (demo data, pre-annotation, converters) through
+    core/files.py: a temporary name renamed into place. `replace=False` (convert) refuses an XML
+    kerasdet did not write; True (the default, as before) is for callers that decided themselves
+    (detect replaces only an XML it wrote and nobody corrected). `exact` (convert): fractional
+    coordinates as given, so converting moves no box; else whole pixels, as LabelImg writes them.
+    See `voc_xml_text` for the rest."""
+    text = voc_xml_text(xml_path, image_filename, width, height, objects, image_path, database, exact)
+    return write_text(xml_path, text, replace=replace)

@@ -3,16 +3,20 @@ label_map.pbtxt <-> classes.
 
 Every conversion goes through `AnnotatedImage`; reading LabelImg XML uses the checked loader, so a
 bad box or a missing image stops the conversion with the file and line instead of being dropped.
+Every output is written through core/files.py: a new file, or a new folder (`claim_folder`); the source
+and any file or folder of the user's are refused before anything is read. What the output format cannot
+hold (difficult / truncated flags, images without boxes in the CSV) is named in the summary line.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 from ...core.class_names import class_names_from_text, class_names_to_text
+from ...core.files import OutputExistsError, check_new, claim_folder, is_owned, write_text
 from ...core.source_spec import split_source
 from ..errors import DataError, DataProblem
 from ..images import IMAGE_SUFFIXES
-from .annotated import AnnotatedImage, class_names_of, load_json
+from .annotated import MADE_BY, AnnotatedImage, class_names_of, count_flags, load_json
 from .cloud_annotations import is_cloud_annotations, read_cloud_annotations, write_cloud_annotations
 from .coco_json import is_coco, read_coco, write_coco
 from .csv_table import read_csv_table, write_csv_table
@@ -22,6 +26,8 @@ from .voc import read_voc, write_voc
 from .yolo_txt import is_yolo_folder, names_file, read_names, read_yolo, write_yolo
 
 FORMATS = ("voc", "csv", "coco", "cloud", "yolo", "pbtxt", "classes")  # outputs; LabelMe is read only
+FOLDER_FORMATS = ("voc", "yolo")  # written as a folder of files; the others as one file
+NO_FLAGS = {"yolo": "YOLO txt", "csv": "the CSV format"}  # outputs without a field for difficult / truncated
 
 __all__ = ["FORMATS", "AnnotatedImage", "convert", "detect_format"]
 
@@ -87,13 +93,14 @@ def convert(source: str | Path, out: str | Path, to: str | None = None, images: 
     src, dst = "voc" if split else detect_format(source), to or _output_format(out)
     if dst not in FORMATS:
         raise ValueError(f"--to {dst!r}: choose one of {', '.join(FORMATS)}")
+    check_output(folder, out, dst)
 
     if src in ("pbtxt", "classes") or dst in ("pbtxt", "classes"):
         names = _class_names(src, source, images, classes)
         if dst == "pbtxt":
             write_label_map(names, out)
         elif dst == "classes":
-            out.write_text(class_names_to_text(names))
+            write_text(out, class_names_to_text(names))
         else:
             raise ValueError(f"{source}: a class list converts only to .pbtxt or a classes .txt")
         return f"{len(names)} classes -> {out}"
@@ -114,7 +121,40 @@ def convert(source: str | Path, out: str | Path, to: str | None = None, images: 
     else:
         write_cloud_annotations(items, out)
     boxes = sum(len(item.objects) for item in items)
-    return f"{len(items)} images, {boxes} boxes: {src} {source} -> {dst} {out}"
+    return "; ".join([f"{len(items)} images, {boxes} boxes: {src} {source} -> {dst} {out}", *left_out(items, dst)])
+
+
+def check_output(source: Path, out: Path, dst: str) -> None:
+    """Refuse, before the slow reading, an output that would change the user's files: the source itself
+    (a clear sentence naming it), a folder holding files kerasdet did not write, a file kerasdet did not
+    write. Each is one sentence; nothing is created here (the writers claim the folder afterwards)."""
+    if out.resolve() == source.resolve():
+        kind = "folder" if source.is_dir() else "file"
+        raise OutputExistsError(f"{out} is the {kind} being converted: give a new {kind} for the output "
+                                "(kerasdet convert never writes into what it reads)")
+    if dst not in FOLDER_FORMATS:
+        check_new(out)
+    elif out.exists() and not (out.is_dir() and (is_owned(out) or not any(out.iterdir()))):
+        claim_folder(out, MADE_BY)  # refuses with its one sentence, before creating anything
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def left_out(items: list[AnnotatedImage], dst: str) -> list[str]:
+    """What the output format cannot hold, each as a clause of the summary line (empty: nothing lost)."""
+    notes = []
+    flags = {k: n for k, n in count_flags(items).items() if n}
+    if dst in NO_FLAGS and flags:
+        counts = " and ".join(f"{n} {k}" for k, n in flags.items())
+        written = "box written as an ordinary box" if sum(flags.values()) == 1 else "boxes written as ordinary boxes"
+        notes.append(f"{NO_FLAGS[dst]} has no field for {' or '.join(flags)}: {counts} {written}")
+    empty = sum(not item.objects for item in items)
+    if dst == "csv" and empty:
+        notes.append(f"{_count(empty, 'image has', 'images have')} no boxes: the CSV format has one row per box, "
+                     f"so {'it is' if empty == 1 else 'they are'} not in it")
+    return notes
 
 
 def _read(fmt: str, source: Path, images, classes=None) -> tuple[list[AnnotatedImage], list[str]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from ...core.files import write_text
 from ..errors import DataError, DataProblem
-from .annotated import AnnotatedImage, class_names_of, image_size, load_json
+from .annotated import AnnotatedImage, AnnotatedObject, class_names_of, image_size, load_json, pixel
+
+FLAGS = ("difficult", "truncated")  # extra keys of a box, true when set: kerasdet reads them back
 
 
 def is_cloud_annotations(data: object) -> bool:
@@ -26,8 +29,7 @@ def read_cloud_annotations(path: str | Path, images_dir: str | Path | None = Non
         item = AnnotatedImage(images_dir / name, width, height)
         for i, b in enumerate(boxes if isinstance(boxes, list) else [None]):
             try:
-                item.objects.append((str(b["label"]), (b["x"] * width, b["y"] * height,
-                                                       b["x2"] * width, b["y2"] * height)))
+                item.objects.append(_object(b, width, height))
             except (KeyError, TypeError):
                 problems.append(DataProblem(str(path), f'"{name}" box {i}: expected {{"x", "y", "x2", "y2", '
                                                        f'"label"}}, got {b!r}'))
@@ -37,10 +39,23 @@ def read_cloud_annotations(path: str | Path, images_dir: str | Path | None = Non
     return items
 
 
-def write_cloud_annotations(items: list[AnnotatedImage], path: str | Path) -> None:
-    annotations = {item.image.name: [{"x": x1 / item.width, "y": y1 / item.height, "x2": x2 / item.width,
-                                      "y2": y2 / item.height, "label": name}
-                                     for name, (x1, y1, x2, y2) in item.objects] for item in items}
+def _object(b: dict, width: int, height: int) -> AnnotatedObject:
+    """Fractions back to pixels, rounded (`pixel`): 12.3 / 64 * 64 is 12.299999999999999 in floats."""
+    box = (pixel(b["x"] * width), pixel(b["y"] * height), pixel(b["x2"] * width), pixel(b["y2"] * height))
+    return AnnotatedObject(str(b["label"]), box, *(bool(b.get(flag, False)) for flag in FLAGS))
+
+
+def cloud_box(obj: AnnotatedObject, width: int, height: int) -> dict:
+    x1, y1, x2, y2 = obj.box
+    box = {"x": x1 / width, "y": y1 / height, "x2": x2 / width, "y2": y2 / height, "label": obj.name}
+    box.update({flag: True for flag in FLAGS if getattr(obj, flag)})  # only when set: other boxes as before
+    return box
+
+
+def write_cloud_annotations(items: list[AnnotatedImage], path: str | Path) -> Path:
+    """One JSON file, written through core/files.py: a file of the user's is refused."""
+    annotations = {item.image.name: [cloud_box(obj, item.width, item.height) for obj in item.labelled()]
+                   for item in items}
     data = {"version": "1.0", "type": "localization", "labels": class_names_of(items),
             "annotations": annotations}
-    Path(path).write_text(json.dumps(data, indent=1))
+    return write_text(path, json.dumps(data, indent=1))

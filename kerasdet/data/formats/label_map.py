@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ...core.files import write_text
 from ..errors import DataError, DataProblem
 
 _ITEM = re.compile(r"item\s*\{(.*?)\}", re.S)
@@ -35,6 +36,12 @@ def read_label_map(path: str | Path) -> list[str]:
     return [entries[i] for i in sorted(entries)]
 
 
-def write_label_map(class_names: list[str], path: str | Path) -> None:
-    Path(path).write_text("".join(f"item {{\n  id: {i}\n  name: '{name}'\n}}\n"
-                                  for i, name in enumerate(class_names, 1)))
+def write_label_map(class_names: list[str], path: str | Path) -> Path:
+    """Through core/files.py: a file of the user's is refused, not replaced."""
+    return write_text(path, "".join(f"item {{\n  id: {i}\n  name: {_quoted(name)}\n}}\n"
+                                    for i, name in enumerate(class_names, 1)))
+
+
+def _quoted(name: str) -> str:
+    """'cat', or "cat's toy": a name holding a single quote is written in double quotes, read back whole."""
+    return f'"{name}"' if "'" in name else f"'{name}'"

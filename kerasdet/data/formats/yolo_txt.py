@@ -6,6 +6,9 @@ The class names are in `classes.txt` (one per line, as LabelImg writes it) or in
 tree mirroring `images/` (`images/train/x.jpg` <-> `labels/train/x.txt`); image sizes come from the images.
 
 Writing gives OUT/classes.txt, OUT/data.yaml (`names` only) and OUT/<stem>.txt; images are not copied.
+OUT is a new folder (core/files.py's claim_folder: a folder of the user's is refused). The fractions get
+enough digits (`fraction_decimals`) that reading them back returns every pixel coordinate within 1e-6 px;
+YOLO has no field for `difficult` or `truncated` (`convert` says how many such boxes it wrote as ordinary).
 To train with Ultralytics, move the .txt files into `labels/` beside the dataset's `images/` folder, with
 the same sub-folders (`images/train/x.jpg` -> `labels/train/x.txt`), and add `path`, `train` and `val`
 to data.yaml.
@@ -18,23 +21,39 @@ from pathlib import Path
 import yaml
 
 from ...core.class_names import class_names_to_text
+from ...core.files import claim_folder, write_text
 from ..errors import DataError, DataProblem
 from ..images import IMAGE_SUFFIXES
-from .annotated import AnnotatedImage, Box, image_size
+from .annotated import MADE_BY, PIXEL_DECIMALS, AnnotatedImage, Box, image_size, pixel
 
 NAME_FILES = ("classes.txt", "data.yaml", "data.yml")
 TOLERANCE = 0.01  # of the image: rounding in other tools puts box edges a hair outside; clipped back in
 
 
 def yolo_to_box(cx: float, cy: float, w: float, h: float, width: int, height: int) -> Box:
-    """Pixel corners of a normalized centre box, clipped to the image."""
+    """Pixel corners of a normalized centre box, clipped to the image, rounded (`pixel`): what
+    `fraction_decimals` digits keep of a box comes back exactly."""
     x1, y1, x2, y2 = max(cx - w / 2, 0), max(cy - h / 2, 0), min(cx + w / 2, 1), min(cy + h / 2, 1)
-    return x1 * width, y1 * height, x2 * width, y2 * height
+    return pixel(x1 * width), pixel(y1 * height), pixel(x2 * width), pixel(y2 * height)
 
 
 def box_to_yolo(box: Box, width: int, height: int) -> tuple[float, float, float, float]:
     x1, y1, x2, y2 = box
     return (x1 + x2) / 2 / width, (y1 + y2) / 2 / height, (x2 - x1) / width, (y2 - y1) / height
+
+
+def fraction_decimals(width: int, height: int) -> int:
+    """Decimals for a fraction of this image: a corner is cx -+ w / 2, so the written digits move it by
+    at most 0.75 * 10**-decimals * size pixels; one more digit than the size has plus PIXEL_DECIMALS
+    keeps that under a tenth of the reader's rounding (`pixel`), and what it rounds to is the box."""
+    return len(str(max(width, height, 1))) + PIXEL_DECIMALS + 1
+
+
+def yolo_line(index: int, box: Box, width: int, height: int) -> str:
+    """`class cx cy w h`, the fractions without trailing zeros (0.5, not 0.5000000000)."""
+    decimals = fraction_decimals(width, height)
+    return f"{index} " + " ".join(f"{v:.{decimals}f}".rstrip("0").rstrip(".")
+                                  for v in box_to_yolo(box, width, height))
 
 
 def label_files(folder: Path) -> list[Path]:
@@ -137,7 +156,10 @@ def read_yolo(folder: str | Path, images_dir: str | Path | None = None,
         try:
             names = read_names(path)
         except DataError as err:
-            problems += err.problems
+            if any(label.read_text().strip() for label in label_files(folder)):
+                problems += err.problems
+            else:  # only negatives (what kerasdet writes for a dataset without boxes): no name is needed
+                names = []
     elif names is None:
         problems.append(DataProblem(str(folder), "no class names: put a classes.txt (one name per line) or an "
                                                  "Ultralytics data.yaml (names:) in it, or give --classes"))
@@ -177,11 +199,11 @@ def write_yolo(items: list[AnnotatedImage], class_names: list[str], out_dir: str
                                                          f"{out_dir / (item.image.stem + '.txt')}"))
     if problems:
         raise DataError(problems)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "classes.txt").write_text(class_names_to_text(class_names))
-    (out_dir / "data.yaml").write_text(yaml.safe_dump({"names": dict(enumerate(class_names))}, sort_keys=False))
+    out_dir = claim_folder(out_dir, MADE_BY)  # a folder of the user's (the source itself too) is refused
+    write_text(out_dir / "classes.txt", class_names_to_text(class_names))
+    write_text(out_dir / "data.yaml", yaml.safe_dump({"names": dict(enumerate(class_names))}, sort_keys=False,
+                                                     allow_unicode=True))
     index = {name: i for i, name in enumerate(class_names)}
     for stem, item in by_stem.items():
-        lines = [f"{index[name]} " + " ".join(f"{v:.6f}" for v in box_to_yolo(box, item.width, item.height))
-                 for name, box in item.objects]
-        (out_dir / f"{stem}.txt").write_text("".join(line + "\n" for line in lines))
+        lines = [yolo_line(index[name], box, item.width, item.height) for name, box in item.objects]
+        write_text(out_dir / f"{stem}.txt", "".join(line + "\n" for line in lines))
