@@ -314,6 +314,10 @@ def run(args, prog: str) -> int:
     except (ConfigError, DataError, ValueError, OSError, RuntimeError, NotImplementedError) as err:
         print(f"{prog}: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as stop:  # Ctrl-C: one line (train's says how to resume), 130 as for any SIGINT
+        print(f"{prog}: {str(stop) or 'stopped by Ctrl-C before it finished; run the command again'}",
+              file=sys.stderr)
+        return 130
     return 0
 
 

@@ -205,7 +205,24 @@ def _parse_override(text: str) -> tuple[list[str], object]:
     if "=" not in text:
         raise ConfigError(f"--set {text!r}: expected KEY=VALUE, for example train.epochs=10")
     key, raw = text.split("=", 1)
-    return key.strip().split("."), yaml.safe_load(raw) if raw.strip() else ""
+    return key.strip().split("."), _override_value(key.strip(), raw) if raw.strip() else ""
+
+
+def _override_value(key: str, raw: str):
+    """The YAML value of `--set KEY=RAW`: plain YAML (a number, a word, [a, b]); a tag (!!binary,
+    !!python/...) or broken YAML is a sentence naming the key and the text, not a traceback."""
+    how = ("write a number, a word, true/false or a list such as [a, b], quoting text with YAML's special "
+           "characters, e.g. --set 'data.classes=[cat, \"dog: big\"]'")
+    try:
+        tags = [token.value for token in yaml.scan(raw, Loader=yaml.SafeLoader) if isinstance(token, yaml.TagToken)]
+        if not tags:
+            return yaml.safe_load(raw)
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ConfigError(f"--set '{key}={raw}': the value of key '{key}', {raw!r}, is not valid YAML ({problem}); "
+                          f"{how}") from None
+    raise ConfigError(f"--set '{key}={raw}': the value of key '{key}', {raw!r}, has the YAML tag "
+                      f"{''.join(tags[0])}, which --set does not take; {how}")
 
 
 def _from_working_directory(key: str, value):

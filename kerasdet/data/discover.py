@@ -163,7 +163,12 @@ def _discover_list(list_file: Path, spec: str) -> Discovery:
 def _list_entries(list_file: Path) -> list[tuple[int, str]]:
     """(line number, entry); a VOC class list line `id flag` keeps ids whose flag is not -1 (absent)."""
     entries = []
-    for number, line in enumerate(list_file.read_text().splitlines(), 1):
+    try:  # utf-8-sig: a list saved by Notepad starts with a byte-order mark, not part of the first path
+        text = list_file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataError([DataProblem(str(list_file), f"not a text list of paths (not UTF-8: byte {err.start} is "
+                                                     f"0x{err.object[err.start]:02x})")]) from None
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.strip()
         if not line or line.startswith("#"):
             continue

@@ -40,7 +40,7 @@ from ..core.letterbox import common_frame, input_hw, letterbox, letterbox_shape
 from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
-from ..data.errors import DataError
+from ..data.errors import DataError, DataProblem
 from ..data.images import image_header, oriented_size, read_rgb
 from ..models.common.backbones import PREPROCESS_LAYER
 from ..models.load import load_model
@@ -52,13 +52,24 @@ FORMATS = ("int8", "fp16", "fp32")
 
 
 def _images(data: str | Path) -> list[tuple[str, bool, tuple[int, int] | None]]:
-    """(path, apply_exif, (width, height) as the model sees it or None when unknown) of the images of
-    `data`: a LabelImg source (its records know their sizes), or a folder or list of plain images
-    (as good for calibration)."""
+    """(path, apply_exif, (width, height) as the model sees it) of the images of `data`: a LabelImg source
+    (its records know their sizes), or a folder or list of plain images (as good for calibration), each
+    header read here so that an unreadable image is a problem naming it."""
     try:
-        return [(r.image_path, r.apply_exif, (r.width, r.height)) for r in load_dataset(data, on_error="skip").records]
+        records = load_dataset(data, on_error="skip").records
     except DataError:
-        return [(str(p), True, None) for p in find_images(data)]
+        records = []  # no annotations: plain images
+    if records:
+        return [(r.image_path, r.apply_exif, (r.width, r.height)) for r in records]
+    found, problems = [], []
+    for path in find_images(data):  # each header read now: an unreadable image is named before the conversion
+        try:
+            found.append((str(path), True, oriented_size(*image_header(path))))
+        except OSError as err:
+            problems.append(DataProblem(str(path), f"cannot be read for calibration: {err.strerror or err}"))
+    if problems:
+        raise DataError(problems, hint=f"Remove these files from {data}, or give --calib other images.")
+    return found
 
 
 def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 200, seed: int = 0):
@@ -69,7 +80,12 @@ def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 20
     chosen = rng.choice(len(found), size=min(count, len(found)), replace=False)
     for i in chosen:
         path, apply_exif, _ = found[i]
-        image, _ = letterbox(read_rgb(path, apply_exif), shape)
+        try:
+            image, _ = letterbox(read_rgb(path, apply_exif), shape)
+        except OSError as err:  # read_rgb names the file; an OSError of the OS (permissions) names it too
+            reason = err.strerror or str(err).removeprefix(f"{path}: ")
+            raise DataError([DataProblem(path, f"cannot be read for calibration: {reason}")],
+                            hint=f"Remove it from {data}, or give --calib other images.") from None
         yield [image[None]]
 
 

@@ -52,7 +52,31 @@ def fit(config: Config | str | Path, out: str | Path | None = None, resume: str 
     if not chief:  # it trains in step with the chief, writing to a scratch copy of the run
         print(f"{worker_name()}: the chief writes the run; this worker's copy is {run.path}")
     with run.disk_full_as_error():  # one sentence with the path, not an HDF5 / zip / pandas traceback
-        return _train(run, cfg, resume is not None, quiet or not chief)
+        try:
+            return _train(run, cfg, resume is not None, quiet or not chief)
+        except KeyboardInterrupt as stop:  # Ctrl-C: where it stopped and how to go on, not a traceback
+            raise Interrupted(_stopped_sentence(run, str(stop), cfg.train.epochs)) from None
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during `fit`; its message is one sentence (where it stopped, the command that resumes), which
+    `kerasdet train` prints instead of a traceback, exiting with 130 as for any SIGINT."""
+
+
+def _stopped_sentence(run: RunFolder, where: str, epochs: int) -> str:
+    """'stopped by Ctrl-C in epoch 3/30, step 5/12; ...' (`where`, from _train_epoch; else after the last epoch
+    saved) with the resume command, or why there is nothing to resume."""
+    try:
+        with np.load(run / run.STATE, allow_pickle=False) as npz:
+            done = int(npz["progress/epoch"])
+    except (OSError, KeyError, ValueError):
+        done = 0
+    if not done:
+        return (f"stopped by Ctrl-C {where + ', ' if where else ''}before the first epoch ended: {run.path} holds no "
+                "epoch to resume from; run the same `kerasdet train` command again to start over")
+    stopped = f"stopped by Ctrl-C {where or f'after epoch {done}/{epochs}'}"
+    return (f"{stopped}; {run.path} keeps the {done} finished epoch{'s' if done != 1 else ''}: "
+            f"`kerasdet train --resume {run.path}` continues from epoch {done + 1}")
 
 
 def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResult:
@@ -267,16 +291,21 @@ def _train_epoch(trainer: Trainer, ema: WeightEMA, batches, steps: int, frozen: 
     began = time.perf_counter()
     bar = tqdm(range(steps), desc=title + (" (backbone frozen)" if frozen else ""), disable=quiet, leave=True,
                dynamic_ncols=True)
-    for step in bar:
-        images, targets = next(batches)
-        losses = trainer.train_step(images, targets, frozen)
-        if not np.isfinite(losses["loss"]):
-            raise FloatingPointError(f"loss is {losses['loss']} at {title} step {step + 1}; "
-                                     "try a lower train.learning_rate")
-        ema.update()
-        for name, value in losses.items():
-            sums[name] += value
-        bar.set_postfix({name.removesuffix("_loss"): f"{total / (step + 1):.3f}" for name, total in sums.items()})
+    step = 0
+    try:
+        for step in bar:
+            images, targets = next(batches)
+            losses = trainer.train_step(images, targets, frozen)
+            if not np.isfinite(losses["loss"]):
+                raise FloatingPointError(f"loss is {losses['loss']} at {title} step {step + 1}; "
+                                         "try a lower train.learning_rate")
+            ema.update()
+            for name, value in losses.items():
+                sums[name] += value
+            bar.set_postfix({name.removesuffix("_loss"): f"{total / (step + 1):.3f}" for name, total in sums.items()})
+    except KeyboardInterrupt:
+        bar.close()  # the message that follows starts on a line of its own
+        raise KeyboardInterrupt(f"in {title.split(' at ')[0]}, step {step + 1}/{steps}") from None
     bar.close()
     return {**{name: total / steps for name, total in sums.items()}, "lr": trainer.learning_rate,
             "seconds": time.perf_counter() - began}
