@@ -16,7 +16,9 @@ from .core.postprocess import MAX_DETECTIONS, NMS_IOU  # noqa: E402
 from .data.errors import DataError  # noqa: E402
 
 DATA_HELP = ("a LabelImg / Pascal VOC source: a folder in any layout (XML beside the images, images/ + annots/, "
-             "nested, a VOC devkit), FOLDER:SPLIT (VOC2007:trainval), or a .txt list of images, XML or VOC ids")
+             "nested, a VOC devkit), FOLDER:SPLIT (VOC2007:trainval), or a .txt list of images, XML or VOC ids; "
+             "or, read as `convert` reads them: a COCO, Cloud Annotations or LabelMe .json, a TF OD API .csv, a "
+             "folder of YOLO txt labels with classes.txt or of LabelMe .json")
 DEMO_MODEL = "runs/demo/train/best_int8.tflite"  # what `kerasdet demo` leaves behind: `cam`'s default
 
 
@@ -283,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("split", help="write train/val/test file lists (files are not moved)")
-    p.add_argument("data", help=DATA_HELP)
+    p.add_argument("data", help=DATA_HELP + " (those are refused: a list's images are paired with LabelImg XML; "
+                                            "`kerasdet convert` them to XML first)")
     p.add_argument("--val", type=float, default=0.15)
     p.add_argument("--test", type=float, default=0.15)
     p.add_argument("--group", help="regex whose first group names images that must stay together")

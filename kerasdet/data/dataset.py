@@ -91,7 +91,8 @@ def _pixel_frame(pair: Pair) -> tuple[int, int, bool]:
     width, height = oriented_size(raw_w, raw_h, orientation)
     ann = pair.annotation
     if ann.width > 0 and ann.height > 0 and (ann.width, ann.height) not in ((width, height), (raw_w, raw_h)):
-        raise OSError(f"{ann.xml_path.name}'s <size> is {ann.width}x{ann.height} but the image is {width}x{height}:"
+        size = getattr(ann, "size_text", "<size>")  # another format's annotation (discover.py) has no <size>
+        raise OSError(f"{ann.xml_path.name}'s {size} is {ann.width}x{ann.height} but the image is {width}x{height}:"
                       " resized after labelling? Its boxes would be wrong; label it again")
     if (width, height) != (raw_w, raw_h) and (ann.width, ann.height) == (raw_w, raw_h):
         return raw_w, raw_h, False

@@ -28,13 +28,14 @@ from pathlib import Path
 from ..core.source_spec import split_source
 from .errors import DataError, DataProblem
 from .images import IMAGE_SUFFIXES
-from .voc_xml import NOT_AN_ANNOTATION, VocAnnotation, read_voc_xml
+from .voc_xml import NOT_AN_ANNOTATION, VocAnnotation, VocObject, read_voc_xml
 
 PAIRING_RULES = {  # rule -> how `kerasdet stats` explains it
     "filename": "by <filename>",
     "stem": "by the XML's own name (no image has its <filename>)",
     "case": "ignoring letter case (no exact match)",
     "path": "by the file name in <path>",
+    "named": "by the image its annotation names (another format: no XML)",
 }
 DEVKIT_FOLDERS = ("Annotations", "JPEGImages")
 SPLIT_ALIASES = {"val": "valid", "valid": "val"}
@@ -77,6 +78,9 @@ def discover(source: str | Path) -> Discovery:
         found = _pair_listed(str(source), path, [path] if is_xml else [], [] if is_xml else [path])
         found.layout = f"one {'annotation' if is_xml else 'image'} file"
         return found
+    fmt = annotation_format(source)
+    if fmt:
+        return _discover_annotations(path, fmt, str(source))
     if path.is_file():
         return _discover_list(path, str(source))
     if split is not None:
@@ -260,9 +264,127 @@ def find_images(source: str | Path) -> list[Path]:
             if missing:
                 raise DataError(missing)
             return [e for _, e in entries]
-    if path.is_file() and path.suffix.lower() != ".txt":
+    if path.is_file() and path.suffix.lower() not in (".txt", ".json", ".csv"):  # .json, .csv: annotation_format
         raise DataError([DataProblem(str(path), "not an image, a folder of images or a .txt list")])
     return [p.image for p in discover(source).pairs]
+
+
+# --- other annotation formats: read with `kerasdet convert`'s readers ------------------------------------------
+
+FORMAT_NAMES = {"coco": "COCO JSON", "cloud": "Cloud Annotations JSON", "labelme": "LabelMe JSON",
+                "csv": "TF Object Detection API CSV", "yolo": "YOLO txt labels"}
+SOURCES = ("a folder of images with LabelImg XML, FOLDER:SPLIT, a .txt list of images, a COCO / Cloud Annotations "
+           "/ LabelMe .json, a TF Object Detection API .csv, or a folder of YOLO txt labels with classes.txt")
+NOT_DATA = {".keras": "a Keras model", ".tflite": "a TFLite model", ".h5": "a Keras / HDF5 model",
+            ".onnx": "an ONNX model", ".pt": "a PyTorch model", ".pb": "a TensorFlow graph",
+            ".npz": "a NumPy archive (a run's resume state?)", ".pbtxt": "a label map (class names, no boxes)",
+            ".yaml": "a YAML file (a config?)", ".yml": "a YAML file (a config?)"}
+
+
+def annotation_format(source: str | Path) -> str | None:
+    """The format of a source that is not LabelImg XML, read through `kerasdet convert`'s readers
+    (kerasdet/data/formats): 'coco', 'cloud', 'labelme' (a .json, or a folder of LabelMe .json without XML),
+    'csv' (TF OD API), 'yolo' (a folder of YOLO .txt labels with classes.txt or data.yaml, without XML);
+    None for a LabelImg source. A file that is no data source (a model, a binary file, JSON of another
+    kind) is a DataError naming it."""
+    path, split = split_source(str(source))
+    if split is not None or not path.exists():
+        return None
+    if path.is_dir():
+        if next(path.rglob("*.xml"), None):
+            return None
+        from .formats.labelme import is_labelme_folder
+        from .formats.yolo_txt import is_yolo_folder
+        return "yolo" if is_yolo_folder(path) else "labelme" if is_labelme_folder(path) else None
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES + (".xml", ".txt"):
+        return None
+    if suffix == ".csv":
+        return "csv"
+    if suffix == ".json":
+        from .formats import is_cloud_annotations, is_coco, is_labelme, load_json
+        data = load_json(path)
+        for fmt, fits in (("cloud", is_cloud_annotations), ("coco", is_coco), ("labelme", is_labelme)):
+            if fits(data):
+                return fmt
+        raise NotADataSource(path, 'JSON, but neither COCO (an "images" list), Cloud Annotations (an "annotations" '
+                                   f'object) nor LabelMe ("shapes" and "imagePath"): give {SOURCES}')
+    what = NOT_DATA.get(suffix)
+    if what is None:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+        if b"\0" not in head:
+            return None  # text: a list of images, XML or VOC ids under another name
+        what = "a binary file"
+    raise NotADataSource(path, f"{what}, not annotated images: give {SOURCES}")
+
+
+class NotADataSource(DataError):
+    """A file given as data that no reader takes (a model, a binary file, JSON of another kind): one
+    sentence naming it, not a list of problems."""
+
+    def __init__(self, path: Path, message: str):
+        super().__init__([DataProblem(str(path), message)])
+        self.args = (f"{path}: {message}",)
+
+
+def _discover_annotations(path: Path, fmt: str, spec: str) -> Discovery:
+    """Pairs from a source in another annotation format, read as `kerasdet convert` reads it; each box and
+    image then gets the LabelImg checks (load_dataset). Problems of the file itself (a malformed line, an
+    image it names that is not there) stop the reading, whatever data.on_error says."""
+    from .formats import read_cloud_annotations, read_coco, read_csv_table, read_labelme, read_yolo
+    from .formats.yolo_txt import label_files
+    what = FORMAT_NAMES[fmt]
+    files = sorted(path.rglob("*.json")) if fmt == "labelme" and path.is_dir() else [path]  # LabelMe: one per image
+    read, failed = [], []
+    for file in files:
+        try:
+            if fmt in ("coco", "yolo"):
+                items = (read_coco if fmt == "coco" else read_yolo)(file)[0]
+            else:
+                items = {"cloud": read_cloud_annotations, "csv": read_csv_table, "labelme": read_labelme}[fmt](file)
+        except DataError as err:
+            failed += err.problems
+            continue
+        read += [(item, file) for item in items]
+    if failed:
+        raise DataError(failed, hint=f"{path} is read as {what}, as `kerasdet convert` reads it: fix these files "
+                                     "(data.on_error: skip cannot leave out a file it cannot read).")
+    labels = {}
+    if fmt == "yolo":  # each image's own label file, when no two share a name
+        stems = Counter(label.stem for label in label_files(path))
+        labels = {label.stem: label for label in label_files(path) if stems[label.stem] == 1}
+    pairs, problems, seen = [], [], set()
+    for item, file in read:
+        image = Path(item.image)
+        own = file if fmt == "labelme" else labels.get(image.stem)  # else one file holds many images' boxes
+        annotation_file = own or Path(f"{path} (image {image.name})")
+        if not image.is_file():
+            problems.append(DataProblem(str(annotation_file), f"image not found: {image} ({what} images are looked "
+                                        f"for beside {path}; to keep them elsewhere, `kerasdet convert {path} "
+                                        "XML_FOLDER --images IMAGES_FOLDER` and train on XML_FOLDER)"))
+            continue
+        if image in seen:
+            problems.append(DataProblem(str(annotation_file), f"{image} is annotated twice in {path}; the second "
+                                                              "is left out"))
+            continue
+        seen.add(image)
+        ann = _NamedAnnotation(annotation_file, image.name, str(image), int(item.width), int(item.height))
+        ann.objects = [VocObject(obj[0], tuple(float(v) for v in obj[1]), bool(getattr(obj, "difficult", False)),
+                                 bool(getattr(obj, "truncated", False)), 0) for obj in item.objects]
+        pairs.append(Pair(ann, image, "named", []))
+    if not pairs and not problems:
+        problems.append(DataProblem(str(path), f"{what} without a single image"))
+    folders = sorted({p.image.parent for p in pairs})
+    where = f"in {folders[0]}" if len(folders) == 1 else f"in {len(folders)} folders" if folders else "none found"
+    return Discovery(spec, f"{what}, {len(read)} images {where}", pairs, problems)
+
+
+@dataclass
+class _NamedAnnotation(VocAnnotation):
+    """An image's annotation in another format: `xml_path` is the file that holds it (for one file of
+    many images, 'FILE (image NAME)'), its size the one that file gives."""
+    size_text: str = "size"  # what `load_dataset` calls the size it was drawn on (LabelImg: <size>)
 
 
 # --- pairing -------------------------------------------------------------------------------------------------
@@ -495,4 +617,23 @@ def _nothing_found(root: Path, xml: list[Path], images: list[Path], ignored: lis
         message += f". {len(ignored)} .xml files are not annotations, e.g. {ignored[0].file}"
     if not images:
         message += f"; no images either ({', '.join(IMAGE_SUFFIXES)})"
-    return message
+    other = _other_format_hint(root) if root.is_dir() else ""
+    return message + (f". {other}" if other else "")
+
+
+def _other_format_hint(root: Path) -> str:
+    """What else a folder without XML may hold: an annotation file kerasdet reads, or YOLO labels without
+    their class names."""
+    for file in sorted(root.glob("*.json"))[:20] + sorted(root.glob("*.csv"))[:20]:
+        try:
+            fmt = annotation_format(file)
+        except DataError:
+            continue
+        if fmt:
+            return f"{file} is {FORMAT_NAMES[fmt]}: give that file as the data"
+    for label in [p for p in sorted(root.rglob("*.txt")) if p.name != "classes.txt"][:50]:
+        first = next((ln for ln in label.read_text(errors="replace").splitlines() if ln.strip()), "")
+        if re.fullmatch(r"\s*\d+(\s+[-+0-9.eE]+){4}\s*", first):
+            return (f"Its .txt files look like YOLO labels (e.g. {label}): add a classes.txt beside them, one class "
+                    "name a line in index order, to read them")
+    return ""

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.files import claim_folder, record, write_text
 from .dataset import load_dataset
+from .discover import FORMAT_NAMES, annotation_format, source_path
 
 
 def group_key(image_path: str, pattern: re.Pattern | None) -> str:
@@ -79,6 +80,7 @@ def _groups(source: str | Path, group: str | None, seed: int) -> list[list[str]]
     if pattern is not None and pattern.groups < 1:
         raise ValueError(f"--group {group!r} needs a capturing group, for example '^(.+)_pic'")
     ds = load_dataset(source, on_error="skip")  # a bad box stays listed: `train` reports it again
+    _check_listable(source, ds)
     if ds.images_dropped or ds.boxes_dropped:
         print(f"{source}: {ds.summary()} (`kerasdet stats {source}` lists each problem)", file=sys.stderr)
     groups: dict[str, list[str]] = {}
@@ -89,6 +91,22 @@ def _groups(source: str | Path, group: str | None, seed: int) -> list[list[str]]
     rng.shuffle(keys)
     keys.sort(key=lambda k: -len(groups[k]))  # stable sort: shuffled order among equal sizes
     return [groups[k] for k in keys]
+
+
+def _check_listable(source: str | Path, ds) -> None:
+    """A split is a list of images, and a listed image is read with the LabelImg XML beside it or in a folder
+    beside its folder: a source in another format (COCO JSON, YOLO txt, ...) cannot be listed so. Refused
+    with the commands that convert it to XML in a folder beside its images, where the lists find it."""
+    fmt = annotation_format(source)
+    if fmt is None:
+        return
+    folders = sorted({Path(r.image_path).parent for r in ds.records}) or [source_path(source).parent]
+    common = Path(os.path.commonpath([str(f) for f in folders]))
+    xml = common.parent / f"{common.name}_xml" if folders == [common] else common / "xml"
+    raise ValueError(f"{source} is {FORMAT_NAMES[fmt]}, and `kerasdet split` writes lists of images that `train` "
+                     "pairs with LabelImg XML (beside each image, or in a folder beside its folder): convert it "
+                     f"first, then split the XML: `kerasdet convert {source} {xml}` and `kerasdet split {xml}` (or "
+                     f"train on {source} whole, without a split)")
 
 
 def _assign(groups: list[list[str]], targets: dict[str, float]) -> dict[str, list[str]]:

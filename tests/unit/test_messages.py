@@ -174,3 +174,143 @@ def test_a_list_that_is_not_text_is_named(tmp_path, capsys):
     assert main(["stats", str(listed)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and f"{listed}: not a text list of paths (not UTF-8" in err
+
+
+# --- 13: other annotation formats as data ----------------------------------------------------------------------
+
+def _boxes_by_image(ds) -> dict:
+    return {Path(r.image_path).name: sorted((ds.class_names[c], *np.round(b, 3).tolist(), bool(d))
+                                            for b, c, d in zip(r.boxes, r.labels, r.difficult)) for r in ds.records}
+
+
+@pytest.fixture(scope="module")
+def sources(data, tmp_path_factory) -> dict:
+    """The demo data in every other format, images beside the annotation file (YOLO: images/ + labels/)."""
+    import json
+    from kerasdet.data.formats import convert
+    root = tmp_path_factory.mktemp("formats")
+    photos = root / "photos"
+    photos.mkdir()
+    for image in data.glob("*.jpg"):
+        (photos / image.name).write_bytes(image.read_bytes())
+    found = {}
+    for name, out in (("coco", photos / "coco.json"), ("cloud", photos / "_annotations.json"),
+                      ("csv", photos / "boxes.csv")):
+        convert(data, out)
+        found[name] = out
+    convert(data, root / "yolo" / "labels", to="yolo")
+    (root / "yolo" / "images").mkdir()
+    for image in data.glob("*.jpg"):
+        (root / "yolo" / "images" / image.name).write_bytes(image.read_bytes())
+    found["yolo"] = root / "yolo"
+    labelme = root / "labelme"
+    labelme.mkdir()
+    coco = json.loads(found["coco"].read_text())
+    names = {c["id"]: c["name"] for c in coco["categories"]}
+    for im in coco["images"]:
+        (labelme / im["file_name"]).write_bytes((photos / im["file_name"]).read_bytes())
+        shapes = [{"label": names[a["category_id"]], "shape_type": "rectangle",
+                   "points": [a["bbox"][:2], [a["bbox"][0] + a["bbox"][2], a["bbox"][1] + a["bbox"][3]]]}
+                  for a in coco["annotations"] if a["image_id"] == im["id"]]
+        (labelme / (Path(im["file_name"]).stem + ".json")).write_text(json.dumps(
+            {"shapes": shapes, "imagePath": im["file_name"], "imageWidth": im["width"], "imageHeight": im["height"]}))
+    found["labelme"] = labelme
+    return found
+
+
+@pytest.mark.parametrize("fmt", ["coco", "cloud", "csv", "yolo", "labelme"])
+def test_every_format_convert_reads_is_data_with_the_labelimg_records(data, sources, fmt, capsys):
+    from kerasdet.data import load_dataset
+    ds, labelimg = load_dataset(sources[fmt]), load_dataset(data)
+    expected = _boxes_by_image(labelimg)
+    if fmt == "csv":  # the CSV has no row for an image without boxes
+        expected = {name: boxes for name, boxes in expected.items() if boxes}
+    assert _boxes_by_image(ds) == expected and ds.class_names == labelimg.class_names
+    assert main(["stats", str(sources[fmt])]) == 0
+    assert f"{len(expected)} images, {labelimg.boxes} boxes" in capsys.readouterr().out
+
+
+def test_a_bad_box_in_coco_is_a_problem_naming_the_file_and_image_and_difficult_is_kept(sources, tmp_path, capsys):
+    import json
+    coco = json.loads(sources["coco"].read_text())
+    coco["annotations"][0]["bbox"] = [300, 10, 50, 20]  # past the 128-pixel-wide image
+    coco["annotations"][1]["difficult"] = 1
+    bad = sources["coco"].parent / "bad_coco.json"
+    bad.write_text(json.dumps(coco))
+    image = next(im["file_name"] for im in coco["images"] if im["id"] == coco["annotations"][0]["image_id"])
+    assert main(["stats", str(bad), "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["boxes_dropped"] == 1 and stats["difficult_boxes"] == 1
+    assert stats["problems"] == [f"{bad} (image {image}): object '{stats['problems'][0].split(chr(39))[1]}' box "
+                                 "(300, 10, 350, 30) lies outside the 128x96 image"]
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(f"data:\n  train: {bad}\nmodel:\n  weights: none\n")
+    assert main(["preview", str(cfg), "--out", str(tmp_path / "p.png")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"{bad} (image {image}): object" in err and "lies outside" in err
+
+
+@pytest.mark.parametrize("verb", ["stats", "split", "train"])
+def test_a_model_or_binary_file_given_as_data_is_one_sentence(data, tmp_path, capsys, verb):
+    model = tmp_path / "best.keras"
+    model.write_bytes(b"PK\x03\x04\x14\x00\x00\x00\x08\x00\xb2\x00" + bytes(range(256)))
+    if verb == "train":
+        cfg = tmp_path / "c.yaml"
+        cfg.write_text(f"data:\n  train: {model}\nmodel:\n  weights: none\n")
+        args = ["train", str(cfg), "--out", str(tmp_path / "run")]
+    else:
+        args = [verb, str(model), *(["--out", str(tmp_path / "lists")] if verb == "split" else [])]
+    assert main(args) == 2
+    line = one_message(capsys.readouterr().err, verb)
+    assert line == (f"kerasdet {verb}: error: {model}: a Keras model, not annotated images: give a folder of images "
+                    "with LabelImg XML, FOLDER:SPLIT, a .txt list of images, a COCO / Cloud Annotations / LabelMe "
+                    ".json, a TF Object Detection API .csv, or a folder of YOLO txt labels with classes.txt")
+
+
+def test_unknown_json_and_binary_files_are_refused_by_name(tmp_path, capsys):
+    other = tmp_path / "package.json"
+    other.write_text('{"name": "x", "version": "1"}')
+    blob = tmp_path / "weights.bin"
+    blob.write_bytes(b"\x00\xb2\x01" * 50)
+    assert main(["stats", str(other)]) == 2
+    assert one_message(capsys.readouterr().err, "stats").startswith(f"kerasdet stats: error: {other}: JSON, but "
+                                                                    "neither COCO")
+    assert main(["stats", str(blob)]) == 2
+    assert one_message(capsys.readouterr().err, "stats").startswith(f"kerasdet stats: error: {blob}: a binary file, "
+                                                                    "not annotated images")
+
+
+def test_a_folder_with_yolo_labels_but_no_class_names_or_a_coco_file_says_so(sources, tmp_path, capsys):
+    yolo = tmp_path / "yolo"
+    (yolo / "labels").mkdir(parents=True)
+    for label in (sources["yolo"] / "labels").glob("scene*.txt"):
+        (yolo / "labels" / label.name).write_text(label.read_text())
+    assert main(["stats", str(yolo)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"Its .txt files look like YOLO labels (e.g. {yolo / 'labels'}" in err
+    assert "add a classes.txt beside them" in err
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "coco.json").write_text(sources["coco"].read_text())
+    assert main(["stats", str(plain)]) == 2
+    assert f"{plain / 'coco.json'} is COCO JSON: give that file as the data" in capsys.readouterr().err
+
+
+def test_split_of_coco_gives_the_commands_that_make_lists_train_reads(sources, tmp_path, capsys):
+    import shutil
+    from kerasdet.data import load_dataset
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for image in sources["coco"].parent.glob("*.jpg"):
+        shutil.copy(image, photos / image.name)
+    shutil.copy(sources["coco"], photos / "coco.json")
+    assert main(["split", str(photos / "coco.json"), "--out", str(tmp_path / "lists")]) == 2
+    line = one_message(capsys.readouterr().err, "split")
+    xml = tmp_path / "photos_xml"
+    assert f"`kerasdet convert {photos / 'coco.json'} {xml}` and `kerasdet split {xml}`" in line
+    assert not (tmp_path / "lists").exists()
+    assert main(["convert", str(photos / "coco.json"), str(xml)]) == 0  # the commands it gives
+    assert main(["split", str(xml), "--val", "0.5", "--test", "0", "--out", str(tmp_path / "lists")]) == 0
+    listed = [load_dataset(tmp_path / "lists" / f"{name}.txt") for name in ("train", "val")]
+    whole = _boxes_by_image(load_dataset(photos / "coco.json"))
+    assert {**_boxes_by_image(listed[0]), **_boxes_by_image(listed[1])} == whole
