@@ -57,6 +57,19 @@ def tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 4 MB tmpfs, where the machine lets the tests mount one (root, Linux)."""
+    import subprocess
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=True)
+
+
 @pytest.fixture(scope="session")
 def clip(tmp_path_factory):
     """A 12-frame synthetic video and the true boxes of each frame, objects as large as in the tiny

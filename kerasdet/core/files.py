@@ -41,12 +41,16 @@ def temporary_name(path: Path) -> Path:
 def disk_full(path: Path, needed: int | None = None, then: str = "run the command again") -> DiskFullError:
     folder = path.parent if path.parent.exists() else Path(".")
     free = shutil.disk_usage(folder).free
-    need = f"about {needed / 1e6:.1f} MB" if needed else "more space"
-    err = DiskFullError(f"no space left to write {path}: it needs {need}, {free / 1e6:.1f} MB are free on that "
+    need = f"about {_size(needed)}" if needed else "more space"
+    err = DiskFullError(f"no space left to write {path}: it needs {need}, {_size(free)} are free on that "
                         f"disk. Free some space and {then} (files written before are intact; nothing was "
                         f"left under that name)")
     err.errno = errno.ENOSPC
     return err
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 1e5 else f"{n / 1e3:.1f} kB"
 
 
 # --- folders kerasdet made --------------------------------------------------------------------------
@@ -143,8 +147,8 @@ def check_new(path: str | Path, replace: bool = False) -> Path:
     if path.is_dir():
         raise OutputExistsError(f"{path} is a folder: give a file name for this output")
     if path.exists() and not replace and path.name not in owned_files(path.parent):
-        raise OutputExistsError(f"{path} already exists and kerasdet did not write it: give a new name, or move "
-                                "that file away first (kerasdet never replaces a file of yours)")
+        raise OutputExistsError(f"{path} already exists: give a new name, or move that file away first (kerasdet "
+                                "replaces only its own files in folders it made, never a file of yours)")
     return path
 
 

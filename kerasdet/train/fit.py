@@ -219,7 +219,7 @@ def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Conf
         cfg = load_config(run / run.CONFIG, overrides)
         if not writes_the_run(cfg.train.distribute):
             return _scratch_copy(run), cfg
-        run.remove_temporaries()
+        run.create().remove_temporaries()  # a run from before manifests gets one: its files are kerasdet's
         return run, cfg
     cfg = config if isinstance(config, Config) else load_config(config, overrides)
     if not writes_the_run(cfg.train.distribute):
@@ -251,10 +251,17 @@ def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, Detection
     """Both splits, each summarised in one line (what is used, what was left out and why, in run/DATA)."""
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     val_ds = load_dataset(cfg.data.val, train_ds.class_names, cfg.data.on_error) if cfg.data.val else None
-    splits = {"train": train_ds, "val": val_ds} if val_ds else {"train": train_ds}
+    splits = {"train": train_ds, "val": val_ds} if val_ds is not None else {"train": train_ds}
     run.write_text(run.DATA, json.dumps({name: ds.report() for name, ds in splits.items()}, indent=1))
     for name, ds in splits.items():
         print(f"{name}: {ds.source} ({ds.layout}): {ds.summary()}")
+    if val_ds is None:
+        print("  no data.val: no epoch is validated, and best.keras is the last epoch's weights (give data.val a "
+              "split of your photos, e.g. from `kerasdet split`)")
+    elif not len(val_ds):  # an empty list would train with no validation and no word about it
+        raise DataError(val_ds.problems, hint=f"data.val {cfg.data.val}: no image to validate on ({val_ds.summary()})"
+                                              ": give it labelled photos, or leave data.val out to train without "
+                                              "validation")
     if any(ds.problems or ds.warnings for ds in splits.values()):
         print(f"  every problem and image not used is listed in {run / run.DATA}")
     for name, ds in splits.items():

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ..core.card import ModelCard
-from ..core.files import DiskFullError, claim_folder, disk_full, record, remove_owned, temporary_name, write_file
+from ..core.files import (DiskFullError, claim_folder, disk_full, is_owned, record, remove_owned, temporary_name,
+                          write_file)
 from ..models.load import save_model
 
 
@@ -86,13 +87,20 @@ class RunFolder:
     def create(self) -> "RunFolder":
         """Make the folder, or take one kerasdet made; a folder of the user's is refused (core/files.py). A run
         from before manifests is recognised by its files."""
-        legacy = (*self._NAMED, self.TENSORBOARD) if self.run_files() else ()
+        legacy = (*self._NAMED, self.TENSORBOARD) if self._legacy_run() else ()
         claim_folder(self.path, "kerasdet train", adopt=legacy)
         return self
 
+    def _legacy_run(self) -> bool:
+        """A run written before manifests: its config beside a resume state or a results file (a best.keras
+        alone may be anyone's)."""
+        return (self / self.CONFIG).exists() and any((self / n).exists() for n in (self.STATE, self.RESULTS))
+
     def run_files(self) -> list[str]:
-        """The files of a run that trained in this folder (none: a new folder, an unrelated one, or a run
-        that stopped before its first epoch, say on a data error)."""
+        """The files of a run that trained in this folder (none: a new folder, a folder of the user's, or a
+        run that stopped before its first epoch, say on a data error)."""
+        if not (is_owned(self.path) or self._legacy_run()):
+            return []
         names = (self.STATE, self.BEST, self.LAST, self.METRICS, self.RESULTS)
         return [name for name in names if (self / name).exists()]
 

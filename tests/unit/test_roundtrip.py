@@ -185,7 +185,7 @@ def test_bug1_a_folder_or_file_of_the_users_is_refused(user_voc, user_yolo, tmp_
             assert code == 2 and one_sentence_naming(err.removeprefix("kerasdet convert: error: "), existing), err
     (tmp_path / "mine.csv").write_text("my notes\n")
     code, _, err = run_cli(capsys, user_voc, tmp_path / "mine.csv")
-    assert code == 2 and "already exists and kerasdet did not write it" in err
+    assert code == 2 and "already exists: give a new name" in err
     assert (tmp_path / "mine.csv").read_text() == "my notes\n"
     assert (digests(user_voc), digests(user_yolo)) == before
 

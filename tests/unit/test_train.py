@@ -69,19 +69,6 @@ def test_resume_checks_the_state_fits_and_refuses_a_finished_run(tmp_path):
         fit(None, resume=run.path)
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 4 MB tmpfs, where the machine lets the tests mount one (root, Linux)."""
-    import subprocess
-    mount = tmp_path / "small"
-    mount.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)],
-                      capture_output=True).returncode != 0:
-        pytest.skip("cannot mount a tmpfs here")
-    yield mount
-    subprocess.run(["umount", str(mount)], check=True)
-
-
 @pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)
 def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, small_disk, monkeypatch):
     import shutil
