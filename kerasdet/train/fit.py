@@ -15,24 +15,18 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from tqdm.auto import tqdm
 
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import common_frame, input_hw, input_size_text, scaled_input_size
-from ..data.cache import ImageCache
+from ..core.letterbox import input_size_text
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
-from ..data.pipeline import make_tf_dataset
-from ..data.samples import SampleLoader, box_slots
-from ..metrics import Evaluator, public_metrics
-from ..models.detector import model_card
+from ..metrics import public_metrics
 from .distribute import make_strategy, worker_name, writes_the_run
-from .ema import WeightEMA
+from .engine import Session, setup, train_one_epoch, validate, validation
 from .history import RunHistory
+from .recipe import backbone_frozen, input_sizes, mosaic_on, validated
 from .run_folder import Progress, RunFolder
-from .teacher import run_teacher
-from .trainer import Trainer
 
 
 @dataclass
@@ -82,127 +76,76 @@ def _stopped_sentence(run: RunFolder, where: str, epochs: int) -> str:
 def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResult:
     t = cfg.train
     strategy = make_strategy(t.distribute)  # first: MultiWorkerMirroredStrategy must precede other TF work
-    if strategy.num_replicas_in_sync > 1:
-        print(f"train.distribute {t.distribute}: {type(strategy).__name__}, {strategy.num_replicas_in_sync} replicas, "
-              f"global batch {t.batch_size}")
     keras.utils.set_random_seed(t.seed)
     train_ds, val_ds = _load_data(cfg, run)
+    sizes, why = input_sizes(cfg, train_ds)
+    say = (lambda text: None) if quiet else print
+    if why:
+        say(why)
+    s = setup(cfg, train_ds, sizes[0], strategy)
+    evaluator = validation(cfg, val_ds)
     fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},
                    "class_names": train_ds.class_names}
-    if resuming:
-        run.check_state_fits(fingerprint)
-    sizes, why = input_sizes(cfg, train_ds)
-    if why and not quiet:
-        print(why)
-    loader = training_loader(cfg, train_ds, sizes[0])
-    steps = max(len(loader) // t.batch_size, 1)
-    teacher = run_teacher(cfg, train_ds.class_names, strategy)
-    trainer = Trainer(cfg.with_input_size(sizes[0]), len(train_ds.class_names), steps, strategy, teacher=teacher)
-    batches = training_batches(trainer, loader)
-    ema = WeightEMA(trainer.model, steps, enabled=t.ema)
-    card = model_card(cfg.model, train_ds.class_names, _data_summary(cfg, train_ds))
-    predictor = trainer.predictor(card)
-    evaluator = Evaluator(val_ds.records, val_ds.class_names, cache=ImageCache(cfg.data.cache_gb, "val")
-                          ) if val_ds else None
-    progress = run.load_state(trainer, ema) if resuming else Progress()
-    if resuming:
-        print(f"resuming {run.path} at epoch {progress.epoch + 1}/{t.epochs} (best {t.best_metric} {progress.best:.4f})")
-    history = RunHistory(run)
+    progress, history = _start(run, s, resuming, fingerprint), RunHistory(run)
 
     for epoch in range(progress.epoch, t.epochs):
-        size = sizes[epoch]
-        if size != trainer.input_size:  # train.progressive_epochs are over (or resumed after)
-            trainer = trainer.resized(size)
-            loader = training_loader(cfg, train_ds, trainer.input_size, loader.cache, seed=t.seed + epoch)
-            batches = training_batches(trainer, loader)
-            ema.follow(trainer.model)
-            predictor = trainer.predictor(card)
-            if not quiet:
-                print(f"input {input_size_text(trainer.input_size)} (model.input_size) from epoch {epoch + 1} on")
-        frozen = backbone_frozen(cfg, epoch)
-        loader.mosaic_enabled = epoch < t.epochs - cfg.augment.close_mosaic
-        small = f" at {input_size_text(size)}" if size != cfg.model.input_size else ""
-        row = _train_epoch(trainer, ema, batches, steps, frozen, f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
+        if sizes[epoch] != s.trainer.input_size:  # train.progressive_epochs are over (or resumed after)
+            s.resize(sizes[epoch], epoch)
+            say(f"input {input_size_text(sizes[epoch])} (model.input_size) from epoch {epoch + 1} on")
+        s.loader.mosaic_enabled = mosaic_on(cfg, epoch)
+        small = f" at {input_size_text(sizes[epoch])}" if sizes[epoch] != cfg.model.input_size else ""
+        row = train_one_epoch(s, backbone_frozen(cfg, epoch), f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
         if evaluator is not None and validated(cfg, epoch):
-            began = time.perf_counter()
-            with ema.averaged():
-                metrics = evaluator(predictor)
-                improved = progress.record(metrics, t.best_metric, epoch + 1)
-                if improved:
-                    run.save_model(trainer.model, card, run.BEST)
-            row.update(map50=metrics["map50"], map=metrics["map"], val_seconds=time.perf_counter() - began)
-            if not quiet:
-                print(f"  val mAP@0.5 {metrics['map50']:.4f}  mAP@[.5:.95] {metrics['map']:.4f}" + (
-                    "  (best, saved)" if improved else
-                    f"  (best {t.best_metric} {progress.best:.4f} at epoch {progress.best_epoch})"))
+            row.update(_validate_and_keep_best(run, s, evaluator, progress, epoch, say))
         progress.epoch = epoch + 1
         history.log({"epoch": epoch + 1, **row})
-        run.save_state(trainer, ema, progress, fingerprint)  # what a resume reads
+        run.save_state(s.trainer, s.ema, progress, fingerprint)  # what a resume reads
         if evaluator is not None and progress.stale >= t.patience:
             print(f"early stop: no better {t.best_metric} for {t.patience} evaluations")
             break
+    return _finish(run, s, evaluator is not None, progress, history)
 
+
+def _start(run: RunFolder, s: Session, resuming: bool, fingerprint: dict) -> Progress:
+    """Where the loop starts: epoch 0, or where a killed run's state says (checked to fit first)."""
+    t = s.cfg.train
+    if s.trainer.strategy.num_replicas_in_sync > 1:
+        print(f"train.distribute {t.distribute}: {type(s.trainer.strategy).__name__}, "
+              f"{s.trainer.strategy.num_replicas_in_sync} replicas, global batch {t.batch_size}")
+    if not resuming:
+        return Progress()
+    run.check_state_fits(fingerprint)
+    progress = run.load_state(s.trainer, s.ema)
+    print(f"resuming {run.path} at epoch {progress.epoch + 1}/{t.epochs} (best {t.best_metric} {progress.best:.4f})")
+    return progress
+
+
+def _validate_and_keep_best(run: RunFolder, s: Session, evaluator, progress: Progress, epoch: int, say) -> dict:
+    """Validate the weight average; best.keras when `train.best_metric` improved. The row's metrics."""
+    t, began = s.cfg.train, time.perf_counter()
+    metrics = validate(s, evaluator)
+    improved = progress.record(metrics, t.best_metric, epoch + 1)
+    if improved:
+        with s.ema.averaged():
+            run.save_model(s.trainer.model, s.card, run.BEST)
+    say(f"  val mAP@0.5 {metrics['map50']:.4f}  mAP@[.5:.95] {metrics['map']:.4f}" + (
+        "  (best, saved)" if improved else f"  (best {t.best_metric} {progress.best:.4f} at epoch {progress.best_epoch})"))
+    return {"map50": metrics["map50"], "map": metrics["map"], "val_seconds": time.perf_counter() - began}
+
+
+def _finish(run: RunFolder, s: Session, validated_any: bool, progress: Progress, history: RunHistory) -> FitResult:
+    """results.png, last.keras (and best.keras where nothing was validated: the last weights are the best
+    known), results.json. last.keras once, at the end: a Keras save walks every layer (~2.5 s on 2 cores),
+    and a killed run resumes from last_state.npz, not from it."""
     history.plot()
-    # last.keras once, at the end: a Keras save walks every layer (~2.5 s on 2 cores, 2-5% of an
-    # epoch), and a killed run resumes from last_state.npz, not from last.keras.
-    with ema.averaged():
-        run.save_model(trainer.model, card, run.LAST)
-        if evaluator is None:  # no validation: the last weights are the best we know
-            run.save_model(trainer.model, card, run.BEST)
+    with s.ema.averaged():
+        run.save_model(s.trainer.model, s.card, run.LAST)
+        if not validated_any:
+            run.save_model(s.trainer.model, s.card, run.BEST)
     summary = {"run_dir": str(run.path), "best_epoch": progress.best_epoch,
                "best": public_metrics(progress.best_metrics)}
     run.write_text(run.RESULTS, json.dumps(summary, indent=2))
     return FitResult(run.path, progress.best_metrics, history.rows, progress.best_epoch)
-
-
-def backbone_frozen(cfg: Config, epoch: int) -> bool:
-    """Whether epoch `epoch` (from 0) trains the head alone: the first train.freeze_backbone_epochs
-    of a pretrained backbone (one trained from scratch is never frozen)."""
-    return epoch < cfg.train.freeze_backbone_epochs and cfg.model.weights != "none"
-
-
-def validated(cfg: Config, epoch: int) -> bool:
-    """Whether epoch `epoch` (from 0) ends with a validation: every train.eval_every epochs from
-    train.eval_from on, and always the last."""
-    t, number = cfg.train, epoch + 1
-    return number == t.epochs or (number >= max(t.eval_from, t.progressive_epochs + 1) and number % t.eval_every == 0)
-
-
-def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list, str]:
-    """(The input size each epoch trains at, a sentence saying why): model.input_size, but for the
-    first train.progressive_epochs, which train at train.progressive_scale of it, shaped like most
-    training images (the scaled model input itself when they share no shape)."""
-    t, full = cfg.train, cfg.model.input_size
-    if not t.progressive_epochs:
-        return [full] * t.epochs, ""
-    frame, n = common_frame([(r.width, r.height) for r in train_ds.records])
-    small = scaled_input_size(full, t.progressive_scale, frame)
-    if input_hw(small) == input_hw(full):
-        small = full
-    shape = (f"shaped like {n} of the {len(train_ds)} training images" if frame else
-             f"no shape is shared by half of the {len(train_ds)} training images")
-    why = (f"input {input_size_text(small)} for the first {t.progressive_epochs} epochs (train.progressive_scale "
-           f"{t.progressive_scale:g} of {input_size_text(full)}, {shape}), then {input_size_text(full)}")
-    return [small] * t.progressive_epochs + [full] * (t.epochs - t.progressive_epochs), why
-
-
-def training_loader(cfg: Config, train_ds: DetectionDataset, input_size=None, cache: ImageCache | None = None,
-                    seed: int | None = None) -> SampleLoader:
-    """Augmented training samples at `input_size` (default model.input_size), cached as data.cache
-    says (in `cache` when given: the decoded pictures do not depend on the input size)."""
-    slots = box_slots(train_ds, cfg.data.max_boxes, cfg.augment)
-    if cache is None and cfg.data.cache:
-        cache = ImageCache(cfg.data.cache_gb, "train")
-    return SampleLoader(train_ds, input_size or cfg.model.input_size, slots, cfg.augment, cache=cache,
-                        seed=cfg.train.seed if seed is None else seed)
-
-
-def training_batches(trainer: Trainer, loader: SampleLoader):
-    """An endless iterator of shuffled training batches of train.batch_size, for the trainer's replicas."""
-    t = trainer.cfg.train
-    return iter(trainer.distribute(lambda batch, shard: make_tf_dataset(
-        loader, batch, shuffle=True, seed=t.seed, drop_remainder=len(loader) >= t.batch_size, shard=shard).repeat(),
-        t.batch_size))
 
 
 def _open_run(config, out, resume, overrides, exist_ok) -> tuple[RunFolder, Config]:
@@ -283,36 +226,3 @@ def _check_enough_left(name: str, ds: DetectionDataset, max_left_out: float) -> 
     if name == "train" and missing:
         raise DataError(ds.problems, hint=f"No box of class {', '.join(missing)} is left in the training data "
                                           f"({ds.summary()}): check data.classes against the XML's <name>s.")
-
-
-def _data_summary(cfg: Config, train_ds: DetectionDataset) -> dict:
-    """What the model card says about the training data (export calibrates on `train`)."""
-    return {"train": cfg.data.train, "val": cfg.data.val, "images": len(train_ds.records),
-            "boxes_per_class": train_ds.boxes_per_class()}
-
-
-def _train_epoch(trainer: Trainer, ema: WeightEMA, batches, steps: int, frozen: bool, title: str,
-                 quiet: bool) -> dict:
-    """`steps` optimisation steps; the epoch's mean of each loss term, its learning rate and seconds."""
-    sums = dict.fromkeys(trainer.loss_terms, 0.0)
-    began = time.perf_counter()
-    bar = tqdm(range(steps), desc=title + (" (backbone frozen)" if frozen else ""), disable=quiet, leave=True,
-               dynamic_ncols=True)
-    step = 0
-    try:
-        for step in bar:
-            images, targets = next(batches)
-            losses = trainer.train_step(images, targets, frozen)
-            if not np.isfinite(losses["loss"]):
-                raise FloatingPointError(f"loss is {losses['loss']} at {title} step {step + 1}; "
-                                         "try a lower train.learning_rate")
-            ema.update()
-            for name, value in losses.items():
-                sums[name] += value
-            bar.set_postfix({name.removesuffix("_loss"): f"{total / (step + 1):.3f}" for name, total in sums.items()})
-    except KeyboardInterrupt:
-        bar.close()  # the message that follows starts on a line of its own
-        raise KeyboardInterrupt(f"in {title.split(' at ')[0]}, step {step + 1}/{steps}") from None
-    bar.close()
-    return {**{name: total / steps for name, total in sums.items()}, "lr": trainer.learning_rate,
-            "seconds": time.perf_counter() - began}

@@ -24,11 +24,10 @@ from ..config import Config
 from ..core.files import claim_folder, write_file
 from ..core.letterbox import input_size_text
 from ..data.dataset import load_dataset
-from .fit import backbone_frozen, input_sizes, training_batches, training_loader
+from .engine import setup
+from .recipe import backbone_frozen, input_sizes
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
-from .teacher import run_teacher
-from .trainer import Trainer
 
 START, END, STEPS = 1e-6, 1.0, 100
 SMOOTHING = 0.9  # of the loss's exponential moving average: a batch's loss is noisy
@@ -74,14 +73,12 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     keras.utils.set_random_seed(cfg.train.seed)
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
-    size = input_sizes(cfg, train_ds)[0][0]  # as training starts
-    loader = training_loader(cfg, train_ds, size)
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
-    trainer = Trainer(cfg.with_input_size(size), len(train_ds.class_names), steps, schedule=lambda peak: ExponentialRamp(
-        peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0,  # backbone_lr_factor 0
-        teacher=run_teacher(cfg, train_ds.class_names))  # a distilled run's loss, as training would ramp it
-    batches = training_batches(trainer, loader)
-    frozen = backbone_frozen(cfg, epoch=0)  # as training starts
+    # as training starts (its first input size, a distilled run's loss), the rate ramped instead of scheduled
+    s = setup(cfg, train_ds, input_sizes(cfg, train_ds)[0][0], steps=steps, schedule=lambda peak: ExponentialRamp(
+        peak * factor, peak * factor * end / start, steps) if peak > 0 else 0.0)  # backbone_lr_factor 0
+    trainer, batches = s.trainer, s.batches
+    frozen = backbone_frozen(cfg, epoch=0)
     rates, losses = [], []
     bar = tqdm(range(steps), desc=f"lr-find at {input_size_text(trainer.input_size)}"
                + (" (backbone frozen)" if frozen else ""), disable=quiet)

@@ -94,7 +94,7 @@ def test_a_full_disk_is_one_sentence_and_the_last_checkpoint_stays(untrained, sm
 
 def test_validation_epochs_follow_eval_from_and_eval_every_and_the_last_always_counts():
     from kerasdet.config import load_config
-    from kerasdet.train.fit import validated
+    from kerasdet.train.recipe import validated
 
     def epochs(*overrides):
         cfg = load_config(None, ["train.epochs=10", *overrides], check_paths=False)
@@ -113,7 +113,7 @@ def test_progressive_resizing_trains_the_first_epochs_small_then_carries_on_at_t
     import numpy as np
     from kerasdet.config import load_config
     from kerasdet.data.dataset import DetectionDataset
-    from kerasdet.train.fit import input_sizes
+    from kerasdet.train.recipe import input_sizes
 
     def sizes(frames, *overrides):
         cfg = load_config(None, ["train.epochs=6", "train.progressive_epochs=4", "model.input_size=320", *overrides],
