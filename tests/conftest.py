@@ -57,6 +57,14 @@ def tree_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
+def pytest_collection_modifyitems(items):
+    """Each test is marked by its folder: `-m unit` runs tests/unit/ alone, `-m integration` the chain."""
+    for item in items:
+        folder = Path(item.fspath).parent.name
+        if folder in ("unit", "integration"):
+            item.add_marker(getattr(pytest.mark, folder))
+
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 4 MB tmpfs, where the machine lets the tests mount one (root, Linux)."""
