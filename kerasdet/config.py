@@ -23,80 +23,109 @@ class ConfigError(ValueError):
     """A config file or override is wrong; the message names the key and the file."""
 
 
+def _key(default, why: str):
+    """A config key: its default and one line of why. The config reference (docs/reference/config.md) is
+    generated from these, with the limits of `_CHOICES` and `_RANGES` below: one source for all three."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"doc": why})
+    return field(default=default, metadata={"doc": why})
+
+
 @dataclass
 class DataConfig:
-    train: str = ""  # a data folder, or a file list written by `kerasdet split`
-    val: str = ""  # same; empty means: no validation during training
-    test: str = ""
-    classes: list[str] = field(default_factory=list)  # empty: collected from the XML, sorted
-    on_error: str = "raise"  # raise | skip (what is left out is printed and saved with the run)
-    max_left_out: float = 0.25  # with skip: stop when a larger share of the images or boxes is left out
-    max_boxes: int = 32  # boxes per image are padded to this with -1
-    cache: bool = False  # keep decoded training images in memory (shrunk to what training needs)
-    cache_gb: float = 2.0  # memory budget of each split's image cache (validation's is always on)
+    train: str = _key("", "the training images: a data folder in any layout, `FOLDER:SPLIT`, or a file list "
+                          "(`kerasdet split` writes them)")
+    val: str = _key("", "the same for validation, scored every `train.eval_every` epochs to choose `best.keras`; "
+                        "empty: no validation")
+    test: str = _key("", "the same for a held-out test set, for your own `kerasdet evaluate`; training never "
+                         "reads it")
+    classes: list[str] = _key([], "class names in the model's order; empty: collected from the XML, sorted")
+    on_error: str = _key("raise", "a bad box, image or XML stops training (`raise`) or is left out and listed "
+                                  "(`skip`, saved in the run's data.json)")
+    max_left_out: float = _key(0.25, "with `skip`: stop when a split loses a larger share of its images or boxes, "
+                                     "so a broken export cannot train quietly on what is left")
+    max_boxes: int = _key(32, "box slots per image (padded with -1); an image with more raises it for the run, "
+                              "never drops boxes")
+    cache: bool = _key(False, "keep decoded training images in memory (shrunk to what training needs): faster "
+                              "epochs for a set that fits")
+    cache_gb: float = _key(2.0, "memory budget of each split's image cache (validation's is always on); past it "
+                                "images are decoded each time")
 
 
 @dataclass
 class ModelConfig:
-    preset: str = ""  # nano | small | base (core/registry.py): sets backbone, alpha, input_size, neck_width
-    arch: str = "yolov8"  # one of core.registry.ARCHITECTURES: yolov8 | retinanet
-    backbone: str = "mobilenet_v2"  # one of core.registry.BACKBONES
-    alpha: float = 1.0
-    input_size: int | list[int] = 320  # a square side, or [width, height] (each a multiple of 32) for frames
-    #                                    all of one shape: 4:3 webcam frames at [320, 256] cost 20% less than 320
-    neck_width: int = 0  # channels of the neck and head; 0: 96 for alpha >= 0.75, else 64
-    weights: str = "imagenet"  # imagenet | PATH to a local weights file | none
+    preset: str = _key("", "a model size by device (core/registry.py): sets `backbone`, `alpha`, `input_size`, "
+                           "`neck_width`; keys written beside it win")
+    arch: str = _key("yolov8", "the detection head: YOLOv8-style anchor-free, or RetinaNet (anchors, focal loss)")
+    backbone: str = _key("mobilenet_v2", "the keras.applications backbone the head sits on")
+    alpha: float = _key(1.0, "the backbone's width multiplier: narrower is faster and less accurate (nano: 0.35)")
+    input_size: int | list[int] = _key(320, "a square side, or `[width, height]` for frames that all share one "
+                                            "shape (4:3 frames at `[320, 256]` cost 20% less than 320)")
+    neck_width: int = _key(0, "channels of the neck and head; 0: 96 for alpha >= 0.75, else 64")
+    weights: str = _key("imagenet", "the backbone's start: `imagenet` (downloaded once, cached), a PATH to a "
+                                    "local weights file, or `none` (from scratch)")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = 50
-    batch_size: int = 16
-    learning_rate: float = 0.002
-    warmup_epochs: int = 2
-    freeze_backbone_epochs: int = 5
-    backbone_lr_factor: float = 0.1
-    backbone_trainable_fraction: float = 1.0  # after the frozen phase, train this last share of the backbone
-    weight_decay: float = 0.0005
-    clipnorm: float = 10.0
-    patience: int = 15  # evaluations without a better best_metric before stopping
-    best_metric: str = "map"  # map (mAP@[.5:.95]) | map50: what best.keras and early stopping follow
-    ema: bool = True
-    eval_every: int = 1
-    eval_from: int = 1  # the first epoch validated: earlier ones, far from the best, only train (the last always is)
-    # Progressive resizing: the first progressive_epochs train at a smaller input, then at
-    # model.input_size. That input is progressive_scale times model.input_size, shaped like most
-    # training images (core/letterbox.py, scaled_input_size: 4:3 frames in 320 at 0.8 train at
-    # 256x192, portrait photos at 192x256). Early epochs learn as much at about half the pixels for
-    # half the time; the last ones fit the model to its input. They are not validated (a checkpoint
-    # has model.input_size). progressive_epochs 0: model.input_size throughout.
-    progressive_epochs: int = 0
-    progressive_scale: float = 0.8
-    seed: int = 0
-    # A trained .keras checkpoint (same arch and classes, same model.input_size) whose predictions the
-    # model also learns from: a small preset taught by a larger one (train/teacher.py). "": none.
-    distill_from: str = ""
-    distill_weight: float = 1.0  # the teacher's term in the loss, beside the ground truth's
-    distribute: str = "auto"  # auto | none | mirrored | multi_worker (train/distribute.py; README: more than one GPU)
-    out: str = "runs"  # run folders go to OUT/<config name><n>, relative to the working directory
+    epochs: int = _key(50, "passes over the training images; the schedule (warm-up, cosine) spans them")
+    batch_size: int = _key(16, "images per step, over all replicas (`train.distribute`)")
+    learning_rate: float = _key(0.002, "peak AdamW rate after the warm-up; `kerasdet lr-find` suggests one")
+    warmup_epochs: int = _key(2, "the rate rises linearly over these epochs, so a new head does not wreck "
+                                 "pretrained features")
+    freeze_backbone_epochs: int = _key(5, "the head trains alone first (no gradients through the backbone, so "
+                                          "these epochs are also faster)")
+    backbone_lr_factor: float = _key(0.1, "the unfrozen backbone learns at this times the rate: pretrained "
+                                          "features need small steps")
+    backbone_trainable_fraction: float = _key(1.0, "after the frozen epochs, train this last share of the "
+                                                   "backbone (base at 0.5: 1.7x faster steps than the whole)")
+    weight_decay: float = _key(0.0005, "AdamW's decoupled weight decay")
+    clipnorm: float = _key(10.0, "gradients are clipped to this global norm, so one bad batch cannot blow up "
+                                 "a run")
+    patience: int = _key(15, "evaluations without a better `best_metric` before stopping early")
+    best_metric: str = _key("map", "what `best.keras` and early stopping follow: `map` (mAP@[.5:.95], tight "
+                                   "boxes) or `map50` (mAP@0.5, finding objects)")
+    ema: bool = _key(True, "keep an average of the weights over about one epoch (train/ema.py): a steadier "
+                           "model to evaluate and save")
+    eval_every: int = _key(1, "validate every this many epochs (the last always is)")
+    eval_from: int = _key(1, "the first epoch validated: earlier ones, far from the best, only train")
+    progressive_epochs: int = _key(0, "the first epochs train at a smaller input (progressive resizing), about "
+                                      "half the step time; 0: `model.input_size` throughout")
+    progressive_scale: float = _key(0.8, "that input as a fraction of `model.input_size`, shaped like most "
+                                         "training images (4:3 frames in 320: 256x192)")
+    seed: int = _key(0, "seeds the shuffling, augmentation and the new layers' weights (CPU runs still differ a "
+                        "little)")
+    distill_from: str = _key("", "a trained `.keras` (same arch, classes and input size) whose predictions the "
+                                 "model also learns from; empty: none")
+    distill_weight: float = _key(1.0, "the teacher's term in the loss, beside the ground truth's")
+    distribute: str = _key("auto", "the tf.distribute strategy (train/distribute.py): `auto` mirrors over every "
+                                   "GPU when there are several")
+    out: str = _key("runs", "run folders go to OUT/<config name><n>, relative to the working directory")
 
 
 @dataclass
 class AugmentConfig:
-    gray: float = 0.1  # probability of rgb-to-gray (ToGray), as the TF Object Detection API offered
-    hflip: float = 0.5
-    color_jitter: float = 0.5
-    brightness: float = 0.2
-    contrast: float = 0.2
-    saturation: float = 0.2
-    hue: float = 0.02
-    affine: float = 0.5
-    scale: list[float] = field(default_factory=lambda: [0.75, 1.25])
-    translate: float = 0.1
-    crop: float = 0.3  # probability of a random crop that keeps every box
-    min_visibility: float = 0.3  # boxes cut below this visible fraction are dropped with their labels
-    mosaic: float = 0.0  # probability of a 2x2 mosaic of this image and three others (more objects, scales, contexts)
-    close_mosaic: int = 0  # the last this many epochs train without mosaic, on pictures like the ones it will see
+    gray: float = _key(0.1, "probability of rgb-to-gray, so colour is not the only cue (the TF Object "
+                            "Detection API's option)")
+    hflip: float = _key(0.5, "probability of a horizontal flip; 0 when left and right differ for your classes")
+    color_jitter: float = _key(0.5, "probability of jittering the four colour keys below: other cameras and "
+                                    "light")
+    brightness: float = _key(0.2, "colour jitter's largest brightness change (a fraction)")
+    contrast: float = _key(0.2, "colour jitter's largest contrast change (a fraction)")
+    saturation: float = _key(0.2, "colour jitter's largest saturation change (a fraction)")
+    hue: float = _key(0.02, "colour jitter's largest hue shift (a fraction of the colour wheel)")
+    affine: float = _key(0.5, "probability of a zoom and shift (`scale`, `translate`): objects at other sizes "
+                              "and places")
+    scale: list[float] = _key([0.75, 1.25], "the zoom range `[min, max]`; `[0.5, 1.5]` teaches objects smaller "
+                                            "than most of the training set's")
+    translate: float = _key(0.1, "the largest shift, as a fraction of the image")
+    crop: float = _key(0.3, "probability of a random crop that keeps every box")
+    min_visibility: float = _key(0.3, "a box cut below this visible fraction is dropped with its label, not "
+                                      "trained as a sliver")
+    mosaic: float = _key(0.0, "probability of a 2x2 mosaic of this image and three others: more objects, scales "
+                              "and contexts per step")
+    close_mosaic: int = _key(0, "the last this many epochs train without mosaic, on pictures like the ones the "
+                                "model will see")
 
 
 @dataclass
