@@ -12,11 +12,9 @@ ARCHITECTURES = {
     "retinanet": "kerasdet.models.retinanet",
 }
 
-BACKBONES = {  # name -> keras.applications constructor
-    "mobilenet_v2": "MobileNetV2",
-    "mobilenet_v3_small": "MobileNetV3Small",
-    "mobilenet_v3_large": "MobileNetV3Large",
-}
+# Each backbone's contract (its keras.applications constructor, the layers it is tapped at) is
+# kerasdet/models/common/backbones.py's `BACKBONE_SPECS`; here, the names config validation takes.
+BACKBONES = ("mobilenet_v2", "mobilenet_v3_small", "mobilenet_v3_large")
 
 # Model sizes users pick by device (`model.preset`; README, "Choosing a model size"): each sets these
 # `model` keys, and keys written beside the preset win. Measured in tools/frontier.py.

@@ -8,14 +8,14 @@ are, in the flatbuffer's output order, the tensors named `location`, `category`,
 a TENSOR_VALUE_LABELS file on `category`, found in the zip appended to the .tflite (the file
 export already appends, with the model card). MediaPipe's own writer
 (mediapipe.tasks.python.metadata.metadata_writers.object_detector) does not import on NumPy 2,
-so kerasdet writes the same tables with the schema module flatc generates (vendored beside this).
+so kerasdet writes the same tables with the schema module flatc generates (vendored/).
 """
 from __future__ import annotations
 
 import flatbuffers
 
 from ..core.tflite_outputs import OUTPUT_NAMES
-from . import metadata_schema_py_generated as md
+from .vendored import metadata_schema_py_generated as md
 
 METADATA_NAME = "TFLITE_METADATA"  # the model.metadata entry runtimes look for
 METADATA_IDENTIFIER = b"M001"  # metadata_schema.fbs file_identifier

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from ..config import Config, ModelConfig
 from ..core.letterbox import input_hw
+from ..core.registry import ARCHITECTURES
 from ..models.architecture import get_architecture
 from ..models.load import load_model
 
@@ -22,7 +23,8 @@ def load_teacher(path: str | Path, model_cfg: ModelConfig, class_names: list[str
     """The checkpoint at `path` as a frozen Keras model, after checking it can teach this model."""
     key = f"train.distill_from {path}"
     if not get_architecture(model_cfg.arch).distills:
-        raise ValueError(f"{key}: model.arch {model_cfg.arch} has no distillation loss (yolov8 has)")
+        able = [name for name in ARCHITECTURES if get_architecture(name).distills]
+        raise ValueError(f"{key}: model.arch {model_cfg.arch} has no distillation loss ({', '.join(able)} has)")
     with (strategy or tf.distribute.get_strategy()).scope():  # its variables on every replica
         model, card = load_model(path)
     mismatches = [f"{what} {theirs} (this model: {ours})" for what, theirs, ours in (

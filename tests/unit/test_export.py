@@ -124,7 +124,7 @@ def test_the_file_carries_what_mediapipe_reads(untrained, untrained_tflite):
 
     from ai_edge_litert.interpreter import Interpreter
     from kerasdet.core.tflite_outputs import OUTPUT_NAMES
-    from kerasdet.tflite import metadata_schema_py_generated as md
+    from kerasdet.tflite.vendored import metadata_schema_py_generated as md
     from kerasdet.tflite.flatbuffer import read_metadata_entry
     from kerasdet.tflite.metadata import BOX_INDEX, METADATA_NAME, read_metadata
     path = untrained_tflite["int8"]

@@ -18,7 +18,7 @@ from kerasdet.models.yolov8.box_coding import anchor_points, boxes_to_distances,
 from kerasdet.train.fused_batchnorm import all_layers
 
 
-@pytest.mark.parametrize("backbone", sorted(set(BACKBONES) - {"mobilenet_v2"}))  # v2: tests/test_architectures.py
+@pytest.mark.parametrize("backbone", sorted(set(BACKBONES) - {"mobilenet_v2"}))  # v2: tests/unit/test_architectures.py
 def test_each_backbone_builds_with_three_pyramid_levels(backbone):
     model = build_detector(ModelConfig(backbone=backbone, alpha=0.75, input_size=96, weights="none"), 3)
     box_out, class_logits = model(np.zeros((1, 96, 96, 3), np.float32))

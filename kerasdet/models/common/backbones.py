@@ -10,6 +10,7 @@ weights, so they cannot be built offline.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -20,12 +21,25 @@ from ...core.registry import BACKBONES
 STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every head work on
 PREPROCESS_LAYER = "preprocess"  # the [0, 255] -> [-1, 1] Rescaling; the int8 export keeps it float (tflite/convert.py)
 
-# Taps chosen for a small neck: the expansion layers carry rich features at few channels,
-# and at stride 32 the 320-channel projection avoids MobileNetV2's 1280-channel head conv
-# (wiring `out_relu` into a YOLOv8 neck gave 39 M parameters).
-TAPS = {
-    "mobilenet_v2": ("block_6_expand_relu", "block_13_expand_relu", "block_16_project"),
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """One backbone's contract with the neck: the keras.applications constructor, and the layers whose
+    outputs are P3, P4, P5 (STRIDES); None: the deepest layer of each stride, found in the built model."""
+    constructor: str
+    taps: tuple[str, str, str] | None = None
+    own_preprocessing: bool = False  # takes include_preprocessing (turned off: PREPROCESS_LAYER does it)
+
+
+BACKBONE_SPECS = {  # one entry a name of core/registry.py's BACKBONES
+    # MobileNetV2's taps are chosen for a small neck: the expansion layers carry rich features at few
+    # channels, and at stride 32 the 320-channel projection avoids the 1280-channel head conv (wiring
+    # `out_relu` into a YOLOv8 neck gave 39 M parameters).
+    "mobilenet_v2": BackboneSpec("MobileNetV2", ("block_6_expand_relu", "block_13_expand_relu", "block_16_project")),
+    "mobilenet_v3_small": BackboneSpec("MobileNetV3Small", own_preprocessing=True),
+    "mobilenet_v3_large": BackboneSpec("MobileNetV3Large", own_preprocessing=True),
 }
+assert set(BACKBONE_SPECS) == set(BACKBONES), "core/registry.py's BACKBONES and BACKBONE_SPECS name the same backbones"
 
 
 class WeightsError(ValueError):
@@ -59,12 +73,13 @@ def build_backbone(name: str, alpha: float, input_size: int | list[int], weights
         raise WeightsError(f"model.weights: {weights} is not a file")
     cached = cached_weights(name, alpha)
     source = str(cached) if weights == "imagenet" and cached.is_file() else weights
+    spec = BACKBONE_SPECS[name]
     kwargs = {"input_shape": shape, "alpha": alpha, "include_top": False,
               "weights": None if source == "none" else source}
-    if name != "mobilenet_v2":
+    if spec.own_preprocessing:
         kwargs["include_preprocessing"] = False  # V3 normalizes as V2 does: our PREPROCESS_LAYER below
     try:
-        base = getattr(keras.applications, BACKBONES[name])(**kwargs)
+        base = getattr(keras.applications, spec.constructor)(**kwargs)
     except ValueError as err:
         raise WeightsError(f"model.weights: cannot load {source!r} into {name} alpha {alpha}: {err}") from None
     except Exception as err:  # the download: no network, proxy, ...
@@ -89,7 +104,7 @@ def build_backbone(name: str, alpha: float, input_size: int | list[int], weights
             # survive an outer `model(x, training=True)`. Batch statistics at 160x160 also cost
             # a third of the training step on 2 cores.
             layer.trainable = False
-    taps = TAPS.get(name) or _last_layer_per_stride(base, shape[0])
+    taps = spec.taps or _last_layer_per_stride(base, shape[0])
     images = keras.Input(shape, name="images")
     x = images
     # keras.applications.mobilenet_v2.preprocess_input, and MobileNetV3's include_preprocessing: [-1, 1]
