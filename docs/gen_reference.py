@@ -1,0 +1,228 @@
+"""MkDocs hook: the reference pages generated at build time from the code, so they cannot drift from it.
+
+- reference/config.md: every key the config loader accepts, walked from the dataclasses of
+  kerasdet/config.py, with its type, default, the limits its validation enforces (`_CHOICES`,
+  `_RANGES` and the checks written as code) and the one line of why written beside its default.
+- reference/cli.md: every verb and option of `kerasdet`, from `kerasdet.cli.build_parser()`.
+- reference/api.md: the public Python API (`kerasdet.__all__`), rendered by mkdocstrings.
+
+A key without its line of why is an error, so `mkdocs build --strict` (in .ci/run) fails on it.
+tests/unit/test_docs.py imports this file to check the pages hold every key and verb.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import types
+import typing
+
+CONFIG_PAGE = "reference/config.md"
+CLI_PAGE = "reference/cli.md"
+API_PAGE = "reference/api.md"
+
+# Public names whose page documents something defined elsewhere than `kerasdet._API` says, or that
+# the package does not re-export but users call (`kerasdet.evaluate` is a module: its function).
+API_EXTRA = {"evaluate": "kerasdet.evaluate"}
+
+
+def _md(text) -> str:
+    """Plain text (help strings, lines of why) as Markdown: `code` kept, elsewhere <, > and * shown as
+    written, not read as HTML or emphasis."""
+    parts = str(text).split("`")
+    for i in range(0, len(parts), 2):  # the parts outside backticks
+        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+    return "`".join(parts)
+
+
+def _cell(text) -> str:
+    """Text for a Markdown table cell: pipes escaped, one line."""
+    return _md(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _type_name(hint) -> str:
+    if typing.get_origin(hint) is types.UnionType:
+        return " or ".join(_type_name(h) for h in typing.get_args(hint))
+    if typing.get_origin(hint) is list:
+        (item,) = typing.get_args(hint)
+        return f"list of {_type_name(item)}"
+    return hint.__name__
+
+
+def _range_text(low, high, low_open) -> str:
+    text = f"{'>' if low_open else '>='} {low:g}"
+    return text + (f" and <= {high:g}" if high is not None else "")
+
+
+def config_keys() -> list[tuple[str, dataclasses.Field, object]]:
+    """(section.key, field, type hint) for every key the loader accepts, in the dataclasses' order."""
+    from kerasdet.config import Config
+    keys = []
+    for section in dataclasses.fields(Config):
+        if section.metadata.get("internal"):
+            continue
+        cls = typing.get_type_hints(Config)[section.name]
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if not f.metadata.get("internal"):
+                keys.append((f"{section.name}.{f.name}", f, hints[f.name]))
+    return keys
+
+
+def _limits(key: str) -> str:
+    """What validation accepts, read from the tables config.py validates with; the checks written as
+    code there (`_validate`) are named here with the constants they use."""
+    from kerasdet import config as c
+    from kerasdet.core.letterbox import SIDE_MULTIPLE
+    parts = []
+    if key in c._CHOICES:
+        parts.append("one of " + ", ".join(f"`{v}`" if v else '`""`' for v in c._CHOICES[key]))
+    if key in c._RANGES:
+        parts.append(_range_text(*c._RANGES[key]))
+    if key in c._PATH_KEYS:
+        parts.append("a path relative to the config file (with `--set`: to the working directory); it must exist"
+                     + (" unless " + " or ".join(f"`{w}`" for w in c._WEIGHT_NAMES) if key == "model.weights"
+                        else ""))
+    parts.extend({
+        "model.input_size": [f"each side > 0 and a multiple of {SIDE_MULTIPLE} (the network halves it five times)"],
+        "augment.scale": ["`[min, max]` with 0 < min <= max"],
+        "data.classes": ["no name twice"],
+        "train.progressive_epochs": ["under `train.epochs`; not with `train.distill_from`"],
+    }.get(key, []))
+    return "; ".join(parts)
+
+
+def _default_text(f: dataclasses.Field) -> str:
+    value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    return "`\"\"`" if value == "" else f"`{value!r}`".replace("'", "") if isinstance(value, list) else f"`{value}`"
+
+
+def _preset_table() -> list[str]:
+    from kerasdet.core.registry import MODEL_PRESETS
+    keys = sorted({k for preset in MODEL_PRESETS.values() for k in preset})
+    return (["", "`model.preset` sets these keys (`kerasdet/core/registry.py`, `MODEL_PRESETS`); keys written beside "
+             "the preset win:", "", "| preset | " + " | ".join(f"`{k}`" for k in keys) + " |",
+             "|---|" + "---|" * len(keys)]
+            + [f"| `{name}` | " + " | ".join(f"`{values.get(k, '')}`" for k in keys) + " |"
+               for name, values in MODEL_PRESETS.items()])
+
+
+def config_reference() -> str:
+    lines = [
+        "# Config reference",
+        "",
+        "<!-- Generated by docs/gen_reference.py from kerasdet/config.py at build time: edit the code, not this. -->",
+        "",
+        "Every key the config loader accepts, generated from the dataclasses of `kerasdet/config.py` (type,",
+        "default and the line of why beside each default) and from its validation (the limits). A value outside",
+        "them is an error naming the key and the file. Any key can be given on the command line:",
+        "`kerasdet train CONFIG --set train.epochs=10 --set \"model.input_size=[320,256]\"`.",
+        "How configs work: [Configs](../guide/config.md).",
+    ]
+    sections: dict[str, list[str]] = {}
+    for key, f, hint in config_keys():
+        why = f.metadata.get("doc")
+        if not why:
+            raise ValueError(f"config key '{key}' has no line of why: give it one with _key(default, why) in "
+                             "kerasdet/config.py")
+        rows = sections.setdefault(key.split(".")[0], ["| key | type | default | limits | why |",
+                                                       "|---|---|---|---|---|"])
+        rows.append(f"| `{key}` | {_cell(_type_name(hint))} | {_cell(_default_text(f))} | "
+                    f"{_cell(_limits(key))} | {_cell(why)} |")
+    for name, rows in sections.items():
+        lines += ["", f"## `{name}`", "", *rows] + (_preset_table() if name == "model" else [])
+    return "\n".join(lines) + "\n"
+
+
+def _subcommands(parser: argparse.ArgumentParser):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield name, helps.get(name) or "", sub
+
+
+def _option_line(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
+    formatter = parser._get_formatter()
+    if action.option_strings:
+        value = "" if action.nargs == 0 else " " + formatter._format_args(action, action.dest.upper())
+        names = ", ".join(f"`{o}{value}`" for o in action.option_strings)
+    else:
+        names = f"`{action.metavar or action.dest}`"
+    text = _md(formatter._expand_help(action)) if action.help else ""
+    facts = []
+    if action.choices is not None:
+        facts.append("one of " + ", ".join(f"`{c}`" for c in action.choices))
+    default = action.default
+    if action.option_strings and action.nargs != 0 and default not in (None, [], argparse.SUPPRESS) \
+            and "default" not in text:
+        facts.append(f"default `{default}`")
+    if isinstance(action, argparse._AppendAction):
+        facts.append("may be given more than once")
+    if not action.option_strings and action.nargs in ("?", "*"):
+        facts.append("optional")
+    said = "; ".join(t for t in [text.rstrip("."), *facts] if t)
+    return f"- {names}" + (f": {said}" if said else "")
+
+
+def cli_reference() -> str:
+    from kerasdet.cli import build_parser
+    parser = build_parser()
+    lines = [
+        "# CLI reference",
+        "",
+        "<!-- Generated by docs/gen_reference.py from kerasdet.cli.build_parser() at build time. -->",
+        "",
+        f"`kerasdet VERB ...`: {parser.description} A user error (a missing file, a bad value, bad data) is a",
+        "message on stderr naming what to change and exit code 2; Ctrl-C exits with 130. `kerasdet VERB --help`",
+        "prints what this page says of VERB. The guide, task by task: [Your own data](../guide/data.md),",
+        "[Training](../guide/training.md), [Evaluate, export, deploy](../guide/export.md).",
+        "",
+        "| verb | what it does |",
+        "|---|---|",
+    ]
+    subs = list(_subcommands(parser))
+    lines += [f"| [`{name}`](#{name}) | {_cell(text)} |" for name, text, _ in subs]
+    for name, text, sub in subs:
+        usage = " ".join(sub.format_usage().split()).removeprefix("usage: ")
+        lines += ["", f"## `{name}` {{#{name}}}", "", _md(text[:1].upper() + text[1:]) + ".", "",
+                  "```text", usage, "```", ""]
+        for group in sub._action_groups:
+            actions = [a for a in group._group_actions if not isinstance(a, argparse._HelpAction)]
+            if not actions:
+                continue
+            title = group.title or ""
+            if title not in ("positional arguments", "options", "optional arguments"):
+                lines += [f"*{title[:1].upper() + title[1:]}:*", ""]
+            lines += [_option_line(sub, a) for a in actions] + [""]
+    return "\n".join(lines) + "\n"
+
+
+def api_names() -> dict[str, str]:
+    """Public name -> the module that defines it: `kerasdet._API` (what `import kerasdet` exports) and API_EXTRA."""
+    import kerasdet
+    return {**kerasdet._API, **API_EXTRA}
+
+
+def api_reference() -> str:
+    lines = [
+        "# Python API",
+        "",
+        "<!-- Generated by docs/gen_reference.py from kerasdet._API; mkdocstrings renders each docstring. -->",
+        "",
+        "`import kerasdet` loads nothing heavy: each name below is imported on first use, so",
+        "`from kerasdet import TFLiteDetector` loads LiteRT, not TensorFlow. The config keys behind `Config`:",
+        "[config reference](config.md).",
+        "",
+    ]
+    for name, module in sorted(api_names().items(), key=lambda item: item[0].lower()):
+        shown = f"kerasdet.{name}" if name in __import__("kerasdet")._API else f"{module}.{name}"
+        lines += [f"::: {module}.{name}", "    options:", f'      heading: "{shown}"', f'      toc_label: "{shown}"', ""]
+    return "\n".join(lines) + "\n"
+
+
+def on_files(files, config):
+    """MkDocs hook: add the three generated pages to the site."""
+    from mkdocs.structure.files import File
+    for path, make in ((CONFIG_PAGE, config_reference), (CLI_PAGE, cli_reference), (API_PAGE, api_reference)):
+        files.append(File.generated(config, path, content=make()))
+    return files
