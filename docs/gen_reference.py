@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import types
 import typing
 
@@ -26,11 +27,11 @@ API_EXTRA = {"evaluate": "kerasdet.evaluate"}
 
 
 def _md(text) -> str:
-    """Plain text (help strings, lines of why) as Markdown: `code` kept, elsewhere <, > and * shown as
+    """Plain text (help strings, lines of why) as Markdown: `code` kept, elsewhere < and * shown as
     written, not read as HTML or emphasis."""
     parts = str(text).split("`")
     for i in range(0, len(parts), 2):  # the parts outside backticks
-        parts[i] = parts[i].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("*", "\\*")
+        parts[i] = re.sub(r"<(?=[A-Za-z/!])", "&lt;", parts[i]).replace("*", "\\*")  # <name>, not <=
     return "`".join(parts)
 
 
