@@ -51,8 +51,7 @@ def detection_nms(boxes, scores, nms: dict):
     `multi_label` (cards written from 2026-12-07 on): every class of an anchor that scores above
     the threshold is a candidate, as torchvision's and Detectron2's detectors and Ultralytics' validation
     do. Where the model hesitates between two classes it reports both, each with its score, instead of
-    dropping the second reading: on hands (2026-12-07) five nano runs' int8 mAP@0.5 rose 0.5-2.9 points,
-    base's 0.3 (README, "Measured here").
+    dropping the second reading: what mAP rewards (docs/results/2026-12-07-multi-label-nms.md).
     Cards without the key (older files) keep each anchor's best class only. Applications that want one
     label per object ask `infer.select_detections` (the CLI and the camera demo do).
     """

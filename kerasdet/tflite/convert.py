@@ -3,16 +3,15 @@
 int8 is post-training quantization (uint8 image in, per-channel weights) calibrated on real
 training images letterboxed exactly as in training. The network is int8 from its first convolution
 to its last; the decoding tail after it (softmax over box bins, expectation, pixel coordinates,
-NMS) stays float: quantized, it cost 4.9 mAP@0.5 and 14.2 mAP@[.5:.95] points on hands, float it
-costs 0.7 and 0.9. So does the backbone's input normalization ([0, 255] -> [-1, 1], two
-elementwise ops on the image): in int8 its multiply came out on a scale of 3/255, so the network
-saw 170 of the image's 256 levels (a nano model trained 40 epochs lost 2.2 / 2.8 points from
-float; float normalization: 1.0 / 1.9).
+NMS) stays float, because quantized it cost most of the int8 file's accuracy. So does the
+backbone's input normalization ([0, 255] -> [-1, 1], two elementwise ops on the image): in int8
+its multiply came out on a scale of 3/255, so the network saw 170 of the image's 256 levels.
+Measured: docs/results/2026-12-04-int8-input-normalization.md.
 `keep_float` (`kerasdet export --keep-float REGEX`) leaves more layers float, by name: to find
 which layers an int8 file loses accuracy in, or to run the early high-resolution layers in float
-where the CPU's int8 kernels are slow there (README, "Which format to ship").
+where the CPU's int8 kernels are slow there (docs/results/2026-12-06-keep-float.md).
 Identical vectors (the per-channel zero points) are written once and inner tensor names dropped
-(tflite/flatbuffer.py): outputs are unchanged to the bit, the int8 file is 13% smaller.
+(tflite/flatbuffer.py): outputs are unchanged to the bit, the file smaller.
 The model card (class names, architecture, input convention, NMS settings) travels inside the
 file: a zip with `kerasdet_card.json` and `labels.txt` appended to the flatbuffer, the TFLite
 "associated files" convention (flatbuffer readers ignore trailing bytes). With the TFLite Model
