@@ -20,6 +20,7 @@ from .core.letterbox import letterbox
 from .core.class_names import class_name
 from .core.draw import draw_boxes, draw_caption, save_rgb, tile
 from .core.files import claim_folder, write_file
+from .core.postprocess import CONF
 from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
@@ -106,7 +107,7 @@ def save_mistakes_csv(records: list[ImageRecord], mistakes: list[list[Mistake]],
 
 
 def save_val_grid(records: list[ImageRecord], detections: list[Detections], mistakes: list[list[Mistake]],
-                  class_names: list[str], path: Path, n: int = 8, score_threshold: float = 0.25,
+                  class_names: list[str], path: Path, n: int = 8, score_threshold: float = CONF,
                   cell: int = 320) -> None:
     """Pairs of cells, ground truth then prediction, for `n` images: those with the most mistakes
     first (then in the order of the data), each prediction captioned with what it got wrong."""
@@ -125,7 +126,7 @@ def save_val_grid(records: list[ImageRecord], detections: list[Detections], mist
 
 
 def save_evaluation_plots(metrics: dict, records: list[ImageRecord], detections: list[Detections],
-                          class_names: list[str], out: str | Path, score_threshold: float = 0.25) -> list[Path]:
+                          class_names: list[str], out: str | Path, score_threshold: float = CONF) -> list[Path]:
     """The four files in `out`; `metrics["_mistakes"]` gets their count in a line."""
     out = Path(out)
     claim_folder(out, "kerasdet evaluate --plots")  # new, empty, or made by kerasdet: never a folder of the user's

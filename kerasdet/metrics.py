@@ -15,6 +15,7 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from .core.detections import Detections, box_iou_matrix, shown_detections
+from .core.postprocess import CONF
 from .core.records import ImageRecord
 from .data.cache import ImageCache
 from .data.images import read_rgb
@@ -150,7 +151,7 @@ class Mistake:
 MISTAKE_KINDS = ("wrong class", "missed", "false detection")
 
 
-def image_mistakes(record: ImageRecord, detections: Detections, score_threshold: float = 0.25,
+def image_mistakes(record: ImageRecord, detections: Detections, score_threshold: float = CONF,
                    iou_threshold: float = MATCH_IOU) -> list[Mistake]:
     """What `confusion_matrix` counts off its diagonal, for one image (a missed difficult box is no
     mistake, as in the COCO figures)."""
@@ -167,7 +168,7 @@ def image_mistakes(record: ImageRecord, detections: Detections, score_threshold:
 
 
 def confusion_matrix(records: list[ImageRecord], detections: list[Detections], n_classes: int,
-                     score_threshold: float = 0.25, iou_threshold: float = MATCH_IOU) -> np.ndarray:
+                     score_threshold: float = CONF, iou_threshold: float = MATCH_IOU) -> np.ndarray:
     """(n+1, n+1) counts, rows predicted class, columns true class; the last row / column is background
     (a missed box / a false detection). Boxes pair up by IoU regardless of class (`match_boxes`)."""
     matrix = np.zeros((n_classes + 1, n_classes + 1), np.int64)

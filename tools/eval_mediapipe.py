@@ -30,11 +30,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from kerasdet.core.postprocess import CONF  # noqa: E402 (light: no TensorFlow)
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("mediapipe_worker.py")
 MEDIAPIPE_VERSION = "1.2.2"  # checked 2026-11-23: imports beside NumPy 2 on Python 3.11
 MEDIAPIPE_VENV = ROOT / ".venv-mediapipe"
-AGREEMENT_SCORE = 0.25  # detections compared box by box: those a user would draw
+AGREEMENT_SCORE = CONF  # detections compared box by box: those a user would draw
 
 
 def mediapipe_python(given: str | None) -> str:

@@ -1,7 +1,13 @@
 """The post-processing inside every kerasdet model (Keras predictor and exported .tflite alike):
 every (anchor, class) pair scoring above SCORE_THRESHOLD, then class-aware NMS (models/detector.py,
-`detection_nms`). Users' `--conf` / `--iou` act on top."""
+`detection_nms`). Users' `--conf` / `--iou` act on top.
+
+Below them, the one home of the prediction defaults: what `kerasdet detect` / `cam` (and the Python
+API behind them) keep by default, and the score a detection must reach to count as shown in
+`evaluate --plots` (confusion matrix, mistakes)."""
 from __future__ import annotations
+
+import os
 
 NMS_IOU = 0.6
 SCORE_THRESHOLD = 0.001  # low, as COCO evaluation needs; `--conf` filters for display
@@ -9,3 +15,8 @@ MAX_DETECTIONS = 100
 
 NMS_SETTINGS = {"iou": NMS_IOU, "score_threshold": SCORE_THRESHOLD, "max_detections": MAX_DETECTIONS,
                 "class_aware": True, "multi_label": True}  # written into every model card
+
+# Prediction defaults of detect and cam: `--iou` NMS_IOU (no NMS beyond the model's; lower is stricter, higher
+# cannot undo it), `--max-det` MAX_DETECTIONS, and:
+CONF = 0.25  # `--conf`: lowest score kept and shown (SCORE_THRESHOLD above is the model's own, for mAP)
+THREADS = min(4, os.cpu_count() or 1)  # LiteRT interpreter threads (a .keras model uses TensorFlow's own)

@@ -1,14 +1,15 @@
-"""User-facing thresholds on top of what a model returns (it keeps everything above 0.001)."""
+"""User-facing thresholds on top of what a model returns (it keeps everything above SCORE_THRESHOLD);
+their defaults live in core/postprocess.py."""
 from __future__ import annotations
 
 import cv2
 import numpy as np
 
 from ..core.detections import Detections, shown_detections
-from ..core.postprocess import MAX_DETECTIONS, NMS_IOU
+from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU
 
 
-def select_detections(d: Detections, conf: float = 0.25, iou: float = NMS_IOU,
+def select_detections(d: Detections, conf: float = CONF, iou: float = NMS_IOU,
                       max_det: int = MAX_DETECTIONS, one_label: bool = True) -> Detections:
     """Detections scoring >= `conf`, at most `max_det`, best first.
 
