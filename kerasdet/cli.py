@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our one error line, not OpenCV's three
 
 from .config import ConfigError, load_config  # noqa: E402
-from .core.postprocess import MAX_DETECTIONS, NMS_IOU  # noqa: E402
+from .core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS  # noqa: E402
 from .data.errors import DataError  # noqa: E402
 
 DATA_HELP = ("a LabelImg / Pascal VOC source: a folder in any layout (XML beside the images, images/ + annots/, "
@@ -20,6 +20,21 @@ DATA_HELP = ("a LabelImg / Pascal VOC source: a folder in any layout (XML beside
              "or, read as `convert` reads them: a COCO, Cloud Annotations or LabelMe .json, a TF OD API .csv, a "
              "folder of YOLO txt labels with classes.txt or of LabelMe .json")
 DEMO_MODEL = "runs/demo/train/best_int8.tflite"  # what `kerasdet demo` leaves behind: `cam`'s default
+
+
+class Parser(argparse.ArgumentParser):
+    """Positionals anywhere among the options (`kerasdet cam best.tflite --headless clip.mp4`): argparse
+    alone fills optional positionals (cam's MODEL, SOURCE) only from the first run of them."""
+    _parsing = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._parsing:  # parse_known_intermixed_args calls this twice (Python 3.11, 3.12)
+            return super().parse_known_args(args, namespace)
+        self._parsing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._parsing = False
 
 
 def _cmd_demo_data(args) -> None:
@@ -120,7 +135,51 @@ def _width_x_height(text: str) -> tuple[int, int]:
     return height, width
 
 
+def add_predict_arguments(p: argparse.ArgumentParser, model: str | None = None, source: str | None = None) -> None:
+    """What `detect`, `cam` and tools/detect_cam.py share, declared once: `MODEL SOURCE` (positional, as
+    `kerasdet detect MODEL SOURCE`; `--model` / `--source` are the same, cam's older spelling) and what is kept
+    of the model's detections. `model`, `source`: the verb's defaults (None: required). The defaults of the
+    options live in core/postprocess.py."""
+    g = p.add_argument_group("model, source and what is kept (the same for detect and cam)")
+    g.add_argument("model", nargs="?", metavar="MODEL", help="a .tflite or .keras model" + (
+        f" (default {model}, what `kerasdet demo` leaves)" if model else " (required, here or as --model)"))
+    g.add_argument("source", nargs="?", metavar="SOURCE", help="an image, a folder (searched recursively), a .txt "
+                   "list or a LabelImg data source" + (f"; a video file or a camera index (default {source})"
+                                                       if source else " (required, here or as --source)"))
+    g.add_argument("--model", dest="model_option", metavar="MODEL", help="the same as MODEL")
+    g.add_argument("--source", dest="source_option", metavar="SOURCE", help="the same as SOURCE")
+    g.add_argument("--conf", type=float, default=CONF, help=f"lowest score kept and drawn (default {CONF})")
+    g.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (default {NMS_IOU}, the model's own NMS; "
+                   "lower is stricter)")
+    g.add_argument("--max-det", type=int, default=MAX_DETECTIONS, help=f"detections kept per image, best first "
+                   f"(default {MAX_DETECTIONS})")
+    g.add_argument("--threads", type=int, default=THREADS, help="LiteRT threads (default: one a core, at most 4)")
+    g.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
+                   "each with its score (by default the best one: one box per object)")
+    p.set_defaults(predict_defaults=(model, source))
+
+
+def _model_and_source(args, prog: str) -> None:
+    """args.model, args.source from the positionals and --model / --source: the positionals fill, in order,
+    what the options left unsaid; what is still missing takes the verb's default, or is an error."""
+    positional = [v for v in (args.model, args.source) if v is not None]
+    chosen = [args.model_option, args.source_option]
+    for i, value in enumerate(chosen):
+        if value is None and positional:
+            chosen[i] = positional.pop(0)
+    if positional:
+        raise ValueError(f"{positional[0]!r}: one MODEL and one SOURCE at most (--model and --source are the same "
+                         f"as MODEL and SOURCE): {prog} MODEL SOURCE")
+    missing = [name for name, value, default in zip(("MODEL", "SOURCE"), chosen, args.predict_defaults)
+               if value is None and default is None]
+    if missing:
+        raise ValueError(f"give {' and '.join(missing)}: {prog} MODEL SOURCE")
+    args.model, args.source = (value if value is not None else default
+                               for value, default in zip(chosen, args.predict_defaults))
+
+
 def _cmd_detect(args) -> None:
+    _model_and_source(args, "kerasdet detect")
     from .infer import detect
     run = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
                  conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
@@ -139,9 +198,10 @@ def _cmd_detect(args) -> None:
 
 
 def _cmd_cam(args) -> None:
+    _model_and_source(args, "kerasdet cam")
     if args.model == DEMO_MODEL and not os.path.exists(DEMO_MODEL):
-        raise FileNotFoundError(f"{DEMO_MODEL} does not exist yet: run `kerasdet demo` first, or pass --model "
-                                "YOUR_MODEL.tflite")
+        raise FileNotFoundError(f"{DEMO_MODEL} does not exist yet: run `kerasdet demo` first, or give your model: "
+                                "kerasdet cam YOUR_MODEL.tflite [SOURCE]")
     from .infer.realtime import run_realtime
     from .infer.sources import open_source
     from .models.load import load_predictor
@@ -157,21 +217,30 @@ def _cmd_cam(args) -> None:
         raise OSError(report.ended_early)
 
 
+CAM_USAGE = ("%(prog)s [-h] [MODEL] [SOURCE] [--save FILE] [--headless] [--max-frames N]\n"
+             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels]")
+
+
 def add_cam_arguments(p: argparse.ArgumentParser) -> None:
-    """`kerasdet cam` and tools/detect_cam.py take the same arguments."""
-    p.add_argument("--model", default=DEMO_MODEL, help=f".tflite (default {DEMO_MODEL}) or .keras")
-    p.add_argument("--source", default="0", help="camera index, video file, image, folder or .txt list")
-    p.add_argument("--conf", type=float, default=0.25, help="lowest score drawn")
-    p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own NMS is at {NMS_IOU}; "
-                   "lower is stricter)")
-    p.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
-                   "each with its score (by default the best one: one box per object)")
-    p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
-    p.add_argument("--threads", type=int, default=min(4, os.cpu_count() or 1), help="LiteRT threads")
-    p.add_argument("--save", help="write the annotated stream to .mp4, .avi or .gif")
+    """`kerasdet cam` and tools/detect_cam.py take the same arguments (those of `detect`, then cam's own)."""
+    add_predict_arguments(p, model=DEMO_MODEL, source="0")
+    p.add_argument("--save", metavar="FILE", help="write the annotated stream to .mp4, .avi or .gif")
     p.add_argument("--headless", action="store_true", help="no window (servers, tests)")
-    p.add_argument("--max-frames", type=int, help="stop after this many frames")
+    p.add_argument("--max-frames", type=int, metavar="N", help="stop after this many frames")
     p.set_defaults(func=_cmd_cam)
+
+
+def _cmd_frames(args) -> None:
+    from .data.frames import GROUP_PATTERN, extract_videos
+    written = extract_videos(args.videos, args.out, args.every, args.fps)
+    print(f"wrote {len(written)} frames to {args.out}; split keeping videos whole with:\n"
+          f"  kerasdet split {args.out} --group '{GROUP_PATTERN}'")
+
+
+def _cmd_kfold(args) -> None:
+    from .train.kfold import kfold
+    kfold(args.config, args.data, args.folds, args.name, args.classes.split(",") if args.classes else None,
+          args.set, args.seed, args.group, args.fold, **({"out": args.out} if args.out else {}))
 
 
 def _cmd_convert(args) -> None:
@@ -187,7 +256,7 @@ def _cmd_demo(args) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kerasdet", description="Train small, fast object detectors "
                                      "from LabelImg / Pascal-VOC XML.")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     p = sub.add_parser("demo", help="generate synthetic data and run the whole job on it")
     p.add_argument("--out", default="runs/demo")
@@ -234,28 +303,40 @@ def build_parser() -> argparse.ArgumentParser:
                         "'Conv1|expanded_conv|block_[12]_' (MobileNetV2's layers at strides 2 and 4)")
     p.set_defaults(func=_cmd_export)
 
+    p = sub.add_parser("kfold", help="k-fold cross-validation of a recipe on one dataset: mAP mean +- std over folds")
+    p.add_argument("config", help="the recipe: a config file (each fold replaces its data.train and data.val)")
+    p.add_argument("data", help="a LabelImg data source (folder, list, ...): each image is validated once, by the "
+                                "fold that did not train on it")
+    p.add_argument("--folds", type=int, default=3, metavar="K", help="folds (default 3)")
+    p.add_argument("--name", help="the recipe's name: its results go to OUT/<data folder name>/NAME (default: the "
+                                  "config file's name)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key")
+    p.add_argument("--classes", help="comma-separated class names (default: the config's data.classes, else every "
+                                     "class in DATA)")
+    p.add_argument("--seed", type=int, default=0, help="which folds (the same seed, the same folds)")
+    p.add_argument("--group", help="regex whose first group names images that must stay in one fold (as split's)")
+    p.add_argument("--fold", type=int, metavar="I", help="train only fold I (1..folds), e.g. to alternate two "
+                   "recipes fold by fold; the summary covers the folds finished so far")
+    p.add_argument("--out", help="folder of the studies (default runs/kfold); folds finished there are read back")
+    p.set_defaults(func=_cmd_kfold)
+
     p = sub.add_parser("inspect", help="what a .keras or .tflite file holds: card, input, outputs, metadata")
     p.add_argument("model")
     p.set_defaults(func=_cmd_inspect)
 
-    p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures")
-    p.add_argument("model", help="a .tflite or .keras model")
-    p.add_argument("source", help="an image, a folder (searched recursively), a .txt list, or a LabelImg data source")
+    p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures",
+                       usage="%(prog)s [-h] MODEL SOURCE [--csv CSV] [--voc OUT_DIR] [--save-images DIR] [--overwrite]\n"
+                             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels]")
+    add_predict_arguments(p)
     p.add_argument("--csv", help="write filename,width,height,class,score,xmin,ymin,xmax,ymax rows here")
     p.add_argument("--voc", metavar="OUT_DIR", help="write one LabelImg XML per image here, to correct in LabelImg")
     p.add_argument("--save-images", metavar="DIR", help="save pictures with the boxes drawn")
-    p.add_argument("--conf", type=float, default=0.25, help="lowest score kept")
-    p.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (the model's own is {NMS_IOU}; lower is "
-                   "stricter)")
-    p.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
-                   "each with its score (by default the best one: one box per object)")
-    p.add_argument("--max-det", type=int, default=MAX_DETECTIONS)
-    p.add_argument("--threads", type=int, help="LiteRT threads")
     p.add_argument("--overwrite", action="store_true", help="let --voc replace XML already there (by default "
                    "they are kept: they may hold your corrections)")
     p.set_defaults(func=_cmd_detect)
 
-    p = sub.add_parser("cam", help="real-time detection on a webcam, video, image or folder, with FPS")
+    p = sub.add_parser("cam", help="real-time detection on a webcam, video, image or folder, with FPS",
+                       usage=CAM_USAGE)
     add_cam_arguments(p)
 
     p = sub.add_parser("convert", help="LabelImg XML <-> CSV, COCO JSON, Cloud Annotations, YOLO txt; LabelMe in; "
@@ -270,6 +351,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--images", help="folder of the images a .csv / .json refers to (default: its own folder)")
     p.add_argument("--classes", help="comma-separated class order (default: sorted names)")
     p.set_defaults(func=_cmd_convert)
+
+    p = sub.add_parser("frames", help="JPEG frames of videos, to label in LabelImg (named so that split keeps "
+                                      "each video whole)")
+    p.add_argument("videos", nargs="+", metavar="VIDEO", help="a video file OpenCV reads (.mp4, .avi, .mov, ...)")
+    p.add_argument("out", metavar="OUT", help="a new folder, or one `kerasdet frames` made")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--every", type=int, metavar="N", help="keep every N-th frame (default: every frame)")
+    rate.add_argument("--fps", type=float, metavar="F", help="keep about F frames per second")
+    p.set_defaults(func=_cmd_frames)
 
     p = sub.add_parser("demo-data", help="write a small synthetic LabelImg dataset")
     p.add_argument("out")

@@ -53,8 +53,8 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
           f"{', '.join(int8_metrics['_plots'])}")
     video = out / "demo_video.mp4"
     make_demo_video(video, frames=150)
-    print(f"[8] a synthetic video to try the real-time demo on:\n    kerasdet cam --model {int8} "
-          f"--source {video} --headless --save {out / 'demo_annotated.mp4'}\n    (or --source 0 for a webcam, "
+    print(f"[8] a synthetic video to try the real-time demo on:\n    kerasdet cam {int8} "
+          f"{video} --headless --save {out / 'demo_annotated.mp4'}\n    (or 0 instead of the video for a webcam, "
           f"with an OpenCV build that has windows)")
     summary = {"data": str(data), "config": str(out / "config.yaml"), "stats_plot": str(out / "stats.png"),
                "preview": str(preview), "run_dir": str(result.run_dir), "map50": best["map50"],
