@@ -101,14 +101,19 @@ def record(path: str | Path) -> None:
 
 
 def claim_folder(folder: str | Path, made_by: str, adopt: tuple[str, ...] = ()) -> Path:
-    """A folder for a command's outputs: a new or empty one, or one kerasdet made before. A folder holding
-    anything else is the user's and is refused, in one sentence. `adopt`: names that prove a folder is
-    kerasdet's though it has no manifest (runs from before manifests); they are listed in a new one."""
+    """A folder for a command's outputs: a new or empty one, or one the same command made before. A folder
+    holding anything else is the user's and is refused, in one sentence; so is one another command made
+    (`kerasdet demo-data`'s pictures are a data set, not a place for a run). `adopt`: names that prove a
+    folder is kerasdet's though it has no manifest (runs from before manifests); they are listed in a new one."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise OutputExistsError(f"{folder} is a file, not a folder: give a new folder for the output of {made_by}")
-    if is_owned(folder):
+    made = _manifest(folder)
+    if made is not None and made["made_by"] == made_by:
         return folder
+    if made is not None:
+        raise OutputExistsError(f"{folder} holds the output of {made['made_by']}: give a new or empty folder for the "
+                                f"output of {made_by}")
     present = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
     legacy = [name for name in adopt if name in present]
     if present and not legacy:

@@ -64,7 +64,7 @@ def kfold_dataset(source: str | Path, out: str | Path, folds: int, group: str | 
                          f"at least one): give --folds {len(groups)} or less" if len(groups) >= 2 else
                          f"{source} has only {_counted(groups)}: too few for k-fold; label more photos")
     parts = _assign(groups, {f"part{i}": 1 / folds for i in range(folds)})
-    claim_folder(out, "kerasdet split --folds")
+    claim_folder(out, "kerasdet split")
     result = []
     for i in range(folds):
         fold = {"train": [p for j in range(folds) if j != i for p in parts[f"part{j}"]], "val": parts[f"part{i}"]}
