@@ -22,8 +22,8 @@ CLI_PAGE = "reference/cli.md"
 API_PAGE = "reference/api.md"
 
 # Public names whose page documents something defined elsewhere than `kerasdet._API` says, or that
-# the package does not re-export but users call (`kerasdet.evaluate` is a module: its function).
-API_EXTRA = {"evaluate": "kerasdet.evaluate"}
+# the package does not re-export but users call (`kerasdet.eval.evaluate` is a module: its function).
+API_EXTRA = {"evaluate": "kerasdet.eval.evaluate"}
 
 
 def _md(text) -> str:

@@ -1,7 +1,7 @@
 """kerasdet: small, fast object detectors from LabelImg annotations, with Keras 3.
 
-The package reads as the pipeline: config -> data -> models -> train -> evaluate -> export (tflite/)
--> infer, over a dependency-free core (core/). Everything here is imported on first use, so
+The package reads as the pipeline: config -> data -> models -> runtime (running a model, Keras or
+exported) -> train -> evaluate -> export (tflite/) -> infer, over a dependency-free core (core/). Everything here is imported on first use, so
 `from kerasdet import TFLiteDetector` loads neither TensorFlow nor albumentations.
 """
 import importlib
@@ -14,8 +14,8 @@ _API = {  # public name -> module that defines it
     "DataError": "kerasdet.data.errors", "load_dataset": "kerasdet.data.dataset",
     "ModelCard": "kerasdet.core.card", "Detections": "kerasdet.core.detections",
     "fit": "kerasdet.train.fit", "export": "kerasdet.tflite.convert",
-    "detect": "kerasdet.infer.detect", "select_detections": "kerasdet.infer.select",
-    "TFLiteDetector": "kerasdet.models.tflite_detector",
+    "detect": "kerasdet.infer.detect", "select_detections": "kerasdet.runtime.select",
+    "TFLiteDetector": "kerasdet.runtime.tflite_detector",
 }
 __all__ = sorted(_API)
 

@@ -101,17 +101,15 @@ def _cmd_lr_find(args) -> None:
 
 
 def _cmd_evaluate(args) -> None:
-    from .evaluate import evaluate, format_report
-    from .metrics import public_metrics
-    metrics = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None,
-                       plots=args.plots)
+    from .eval.evaluate import evaluate
+    report = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None, plots=args.plots)
     if args.json:
-        print(json.dumps(public_metrics(metrics)))
+        print(json.dumps(report.to_json()))
     else:
-        print(format_report(metrics))
+        print(report.text())
         if args.plots:
-            print(metrics["_mistakes"])
-            print("plots: " + ", ".join(metrics["_plots"]))
+            print(report.mistakes)
+            print("plots: " + ", ".join(report.plots))
 
 
 def _cmd_export(args) -> None:
@@ -204,7 +202,7 @@ def _cmd_cam(args) -> None:
                                 "kerasdet cam YOUR_MODEL.tflite [SOURCE]")
     from .infer.realtime import run_realtime
     from .infer.sources import open_source
-    from .models.load import load_predictor
+    from .runtime.load import load_predictor
     predictor = load_predictor(args.model, num_threads=args.threads)
     source = open_source(args.source)
     report = run_realtime(predictor, predictor.card.class_names, source, args.conf, args.iou, args.max_det,

@@ -41,16 +41,16 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     best = result.best_metrics
     print(f"[6] validation, best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.3f}, "
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")
-    from .evaluate import evaluate
+    from .eval.evaluate import evaluate
     from .tflite.convert import export
     int8 = export(result.run_dir / RunFolder.BEST, "int8")
     int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
     record(out / "plots")
     print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
           f"mAP@0.5 {int8_metrics['map50']:.3f}, mAP@[.5:.95] {int8_metrics['map']:.3f} "
-          f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    {int8_metrics['_mistakes']}\n    its PR "
+          f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    {int8_metrics.mistakes}\n    its PR "
           f"curves, confusion matrix, truth | prediction pictures (worst first) and mistakes: "
-          f"{', '.join(int8_metrics['_plots'])}")
+          f"{', '.join(int8_metrics.plots)}")
     video = out / "demo_video.mp4"
     make_demo_video(video, frames=150)
     print(f"[8] a synthetic video to try the real-time demo on:\n    kerasdet cam {int8} "
@@ -58,7 +58,7 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
           f"with an OpenCV build that has windows)")
     summary = {"data": str(data), "config": str(out / "config.yaml"), "stats_plot": str(out / "stats.png"),
                "preview": str(preview), "run_dir": str(result.run_dir), "map50": best["map50"],
-               "map": best["map"], "plots": int8_metrics["_plots"], "int8_model": str(int8),
+               "map": best["map"], "plots": int8_metrics.plots, "int8_model": str(int8),
                "int8_map50": int8_metrics["map50"], "int8_map": int8_metrics["map"], "video": str(video)}
     write_text(out / "demo_summary.json", json.dumps(summary, indent=2))
     print(f"done: everything is in {out}/")

@@ -39,7 +39,7 @@ def main() -> None:
     from kerasdet.data.synthetic import make_demo_video
     from kerasdet.infer.realtime import run_realtime
     from kerasdet.infer.sources import open_source
-    from kerasdet.models.load import load_predictor
+    from kerasdet.runtime.load import load_predictor
 
     with tempfile.TemporaryDirectory() as tmp:
         video = Path(args.video) if args.video else Path(tmp) / "clip.mp4"

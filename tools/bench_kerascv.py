@@ -56,7 +56,7 @@ from kerasdet.core.letterbox import letterbox  # noqa: E402
 from kerasdet.core.postprocess import MAX_DETECTIONS, NMS_IOU, SCORE_THRESHOLD  # noqa: E402
 from kerasdet.data import load_dataset  # noqa: E402
 from kerasdet.data.images import read_rgb  # noqa: E402
-from kerasdet.metrics import coco_evaluate  # noqa: E402
+from kerasdet.eval.metrics import coco_evaluate  # noqa: E402
 from kerasdet.train import RunFolder  # noqa: E402
 from kerasdet.models.common.backbones import BACKBONE_SPECS  # noqa: E402
 

@@ -88,7 +88,7 @@ def run_mediapipe(python: str, model: Path, images: list[np.ndarray], class_name
 
 
 def run_kerasdet(model: Path, images: list[np.ndarray], threads: int, repeat: int) -> tuple[list, list[float]]:
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
     detector = TFLiteDetector(model, num_threads=threads)
     for image in images[:3]:
         detector.detect(image)  # warm-up
@@ -133,8 +133,8 @@ def main() -> None:
     from kerasdet.core.card import read_card
     from kerasdet.data import load_dataset
     from kerasdet.data.images import read_rgb
-    from kerasdet.metrics import coco_evaluate
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.eval.metrics import coco_evaluate
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
 
     python = mediapipe_python(args.mediapipe_python or os.environ.get("KERASDET_MEDIAPIPE_PYTHON"))
     names = read_card(args.model).class_names

@@ -141,10 +141,10 @@ def main() -> None:
     from kerasdet.core.card import read_card
     from kerasdet.data import load_dataset
     from kerasdet.data.images import read_rgb
-    from kerasdet.evaluate import evaluate
+    from kerasdet.eval.evaluate import evaluate
     from kerasdet.models.detector import count_params
     from kerasdet.models.load import load_model
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
 
     models = dict(item.split("=", 1) for item in args.models)
     rows, runners = [], []

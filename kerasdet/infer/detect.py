@@ -19,8 +19,8 @@ from ..data.images import damage_reason, read_rgb
 from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
 from ..core.files import check_new, claim_folder, write_file
-from ..models.load import load_predictor
-from .select import select_detections
+from ..runtime.load import load_predictor
+from ..runtime.select import select_detections
 from .sources import image_paths
 
 CSV_COLUMNS = ["filename", "width", "height", "class", "score", "xmin", "ymin", "xmax", "ymax"]

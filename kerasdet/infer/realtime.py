@@ -12,7 +12,7 @@ import numpy as np
 from ..core.draw import draw_boxes, draw_caption
 from ..core.files import check_new, write_file
 from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU
-from .select import select_detections
+from ..runtime.select import select_detections
 from .sources import BackgroundReader
 
 WINDOW = "kerasdet (q or Esc quits)"

@@ -53,7 +53,7 @@ def detection_nms(boxes, scores, nms: dict):
     do. Where the model hesitates between two classes it reports both, each with its score, instead of
     dropping the second reading: what mAP rewards (docs/results/2026-12-07-multi-label-nms.md).
     Cards without the key (older files) keep each anchor's best class only. Applications that want one
-    label per object ask `infer.select_detections` (the CLI and the camera demo do).
+    label per object ask `runtime.select_detections` (the CLI and the camera demo do).
     """
     # Class-aware NMS in one op: each box moves by its class index times a span wider than all boxes
     # together, so boxes of different classes never overlap.

@@ -1,5 +1,5 @@
-"""A trained model on disk: `.keras` checkpoints saved and loaded with their model card, and one
-entry point that opens a `.keras` or an exported `.tflite` as a predictor."""
+"""A trained model on disk: `.keras` checkpoints saved and loaded with their model card (running one, or
+an exported `.tflite`: kerasdet/runtime/)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,18 +29,3 @@ def load_model(path: str | Path):
     except Exception as err:  # a corrupt zip, a non-Keras file renamed .keras, ...
         raise ValueError(f"{path}: not a loadable Keras model ({type(err).__name__}: {err})") from None
     return model, check_card_fits(card, model.outputs[1].shape[-1], path)  # every head: [boxes, class logits]
-
-
-def load_predictor(model_path: str | Path, num_threads: int | None = None):
-    """A `KerasPredictor` or `TFLiteDetector`: both take RGB images of any size, return `Detections`
-    in the images' own pixels, and carry their `card` (class names, input size, ...)."""
-    model_path = Path(model_path)
-    if not model_path.is_file():
-        raise FileNotFoundError(f"{model_path}: no such model file")
-    if model_path.suffix == ".tflite":
-        from .tflite_detector import TFLiteDetector
-        return TFLiteDetector(model_path, num_threads=num_threads)
-    if model_path.suffix != ".keras":
-        raise ValueError(f"{model_path}: expected a .keras checkpoint or a .tflite file")
-    from .predictor import KerasPredictor
-    return KerasPredictor(*load_model(model_path))

@@ -16,7 +16,7 @@ from ..data.cache import ImageCache
 from ..data.dataset import DetectionDataset
 from ..data.pipeline import make_tf_dataset
 from ..data.samples import SampleLoader, box_slots
-from ..metrics import Evaluator
+from ..eval.metrics import Evaluator
 from ..models.detector import model_card
 from .ema import WeightEMA
 from .teacher import run_teacher

@@ -21,7 +21,7 @@ from ..core.class_names import class_names_to_text
 from ..core.letterbox import input_size_text
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
-from ..metrics import public_metrics
+from ..eval.metrics import public_metrics
 from .distribute import make_strategy, worker_name, writes_the_run
 from .engine import Session, setup, train_one_epoch, validate, validation
 from .history import RunHistory

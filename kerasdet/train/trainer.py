@@ -23,7 +23,7 @@ from ..config import Config
 from ..core.card import ModelCard
 from ..models.architecture import get_architecture
 from ..models.detector import build_detector
-from ..models.predictor import KerasPredictor
+from ..runtime.keras_predictor import KerasPredictor
 from .fused_batchnorm import use_fused_batchnorm
 from .schedule import WarmupCosine
 

@@ -22,11 +22,11 @@ from kerasdet.core.detections import box_iou_matrix
 from kerasdet.data import load_dataset
 from kerasdet.data.formats.csv_table import read_csv_table
 from kerasdet.data.images import read_rgb
-from kerasdet.evaluate import evaluate
+from kerasdet.eval.evaluate import evaluate
 from kerasdet.infer import detect, select_detections
 from kerasdet.infer.detect import pixel_box
 from kerasdet.models.load import load_model
-from kerasdet.models.tflite_detector import TFLiteDetector
+from kerasdet.runtime.tflite_detector import TFLiteDetector
 
 
 # --- train
@@ -117,7 +117,7 @@ def test_killed_again_and_again_it_resumes_to_the_end(tiny_project):
 
 @pytest.mark.parametrize("fmt", ["fp32", "fp16"])
 def test_tflite_and_keras_detections_agree(trained, exported, fmt):
-    from kerasdet.models.predictor import KerasPredictor
+    from kerasdet.runtime.keras_predictor import KerasPredictor
     ds = load_dataset(trained.run_dir.parent / "splits" / "val.txt")
     images = [read_rgb(r.image_path) for r in ds.records]
     keras_dets = KerasPredictor(*load_model(trained.run_dir / "best.keras")).predict(images)
@@ -178,7 +178,7 @@ def test_a_checkpoint_copied_alone_keeps_its_class_names(trained, tmp_path):
     shutil.copy(trained.run_dir / "best.keras", alone)
     data = trained.run_dir.parent / "splits" / "val.txt"
     here, there = evaluate(trained.run_dir / "best.keras", data), evaluate(alone, data)
-    assert list(there["per_class"]) == ["heart", "star"] and there["per_class"] == here["per_class"]
+    assert list(there.per_class) == ["heart", "star"] and there.per_class == here.per_class
     assert TFLiteDetector(export(alone, "int8", calib_count=8)).class_names == ["heart", "star"]
     with pytest.raises(ValueError, match=r"--classes star,heart disagrees .* \(heart,star\)"):
         evaluate(alone, data, classes=["star", "heart"])

@@ -31,7 +31,7 @@ def test_saved_model_reloads_with_plain_keras_and_its_card(untrained):
 
 @pytest.mark.parametrize("fmt", ["fp32", "int8"])
 def test_exports_with_builtin_ops_only_and_its_card(untrained, untrained_tflite, fmt):
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
     from kerasdet.tflite.flatbuffer import op_names
     ops = set(op_names(untrained_tflite[fmt].read_bytes()))
     assert not any(name.startswith("Flex") or name == "CUSTOM" for name in ops), ops
@@ -67,7 +67,7 @@ def test_a_rectangular_input_trains_exports_and_decodes_as_in_keras(arch, demo_d
 
     from kerasdet.config import Config
     from kerasdet.models.detector import model_card
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
     from kerasdet.tflite.convert import export
     from kerasdet.train import RunFolder, Trainer
     keras.utils.set_random_seed(0)
@@ -89,7 +89,7 @@ def test_a_rectangular_input_trains_exports_and_decodes_as_in_keras(arch, demo_d
 
 def assert_same_detections(keras_path, tflite_path, data) -> None:
     from kerasdet.core.card import read_card
-    from kerasdet.models.load import load_predictor
+    from kerasdet.runtime.load import load_predictor
     keras_predictor = load_predictor(keras_path)
     tflite = load_predictor(tflite_path, num_threads=1)
     images = [read_rgb(r.image_path) for r in load_dataset(data).records[:4]]

@@ -42,10 +42,10 @@ def test_detect_and_cam_share_their_arguments_and_take_defaults_from_one_home():
     # the Python API's defaults are the same names
     import inspect
 
-    from kerasdet.evaluation_plots import save_evaluation_plots
+    from kerasdet.eval.plots import save_evaluation_plots
     from kerasdet.infer import detect as detect_api, select_detections
     from kerasdet.infer.realtime import run_realtime
-    from kerasdet.metrics import confusion_matrix, image_mistakes
+    from kerasdet.eval.metrics import confusion_matrix, image_mistakes
     for function in (detect_api, select_detections, run_realtime, confusion_matrix, image_mistakes,
                      save_evaluation_plots):
         params = inspect.signature(function).parameters

@@ -7,7 +7,7 @@ import pytest
 from conftest import UNTRAINED_CALIB_COUNT, UNTRAINED_SIZE
 from kerasdet.data import load_dataset
 from kerasdet.data.images import read_rgb
-from kerasdet.evaluate import evaluate
+from kerasdet.eval.evaluate import evaluate
 from kerasdet.models.common.backbones import PREPROCESS_LAYER
 from kerasdet.models.load import load_model
 
@@ -147,7 +147,7 @@ def test_an_input_shaped_like_the_frames_sees_what_the_letterbox_gives(untrained
     """By default the input takes the training images' shape (4:3 here) and the graph pads it to the
     square: a runtime that stretches a 4:3 frame to it (MediaPipe) feeds the network exactly what
     kerasdet's square letterbox feeds, so the two files detect the same on those frames."""
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
     from kerasdet.tflite.convert import export
     framed = TFLiteDetector(untrained_tflite["fp32"], num_threads=1)
     images = [read_rgb(r.image_path) for r in load_dataset(demo_data).records[:3]]
@@ -170,7 +170,7 @@ def test_an_input_shaped_like_the_frames_sees_what_the_letterbox_gives(untrained
 @pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)
 def test_inspect_shows_the_card_io_and_metadata_and_old_files_are_told_to_reexport(untrained, untrained_tflite,
                                                                                     tmp_path):
-    from kerasdet.models.tflite_detector import TFLiteDetector
+    from kerasdet.runtime.tflite_detector import TFLiteDetector
     from kerasdet.tflite.convert import attach_card, convert
     from kerasdet.tflite.inspect import describe
     text = describe(untrained_tflite["int8"])

@@ -135,12 +135,12 @@ def test_every_command_sees_every_image_and_box(layout, source_pairs, tmp_path, 
 
 @pytest.mark.parametrize("untrained", ["yolov8"], indirect=True)  # data, not architectures, under test
 def test_evaluate_reads_a_devkit_split(untrained, source_pairs, tmp_path):
-    from kerasdet.evaluate import evaluate
+    from kerasdet.eval.evaluate import evaluate
     year = devkit(source_pairs, tmp_path)
     before = tree_digest(tmp_path)
     metrics = evaluate(untrained.path, f"{year}:test")
     test_boxes = sum(len(objects) for _, objects in source_pairs[10:])
-    assert sum(m["boxes"] for m in metrics["per_class"].values()) == test_boxes
+    assert sum(m["boxes"] for m in metrics.per_class.values()) == test_boxes
     assert tree_digest(tmp_path) == before
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from kerasdet.core.detections import Detections
 from kerasdet.core.records import ImageRecord
-from kerasdet.metrics import coco_evaluate, confusion_matrix, image_mistakes
+from kerasdet.eval.metrics import coco_evaluate, confusion_matrix, image_mistakes
 
 
 def record(boxes, labels, difficult=None):
@@ -46,7 +46,7 @@ def test_difficult_boxes_are_neither_rewarded_nor_punished():
 
 
 def test_evaluate_rejects_bad_model_files(tmp_path, demo_data):
-    from kerasdet.evaluate import evaluate
+    from kerasdet.eval.evaluate import evaluate
     with pytest.raises(FileNotFoundError, match="no such model file"):
         evaluate(tmp_path / "nothing.keras", demo_data)
     (tmp_path / "broken.keras").write_bytes(b"PK\x03\x04 not really a zip")
@@ -89,7 +89,7 @@ def test_pr_curves_are_the_librarys_precision(tmp_path):
     # half the boxes found, by the best-scoring detection: precision 1 up to recall 0.5, 0 after
     assert curve[:51] == pytest.approx(1.0) and curve[51:] == pytest.approx(0.0)
     assert m["map50"] == pytest.approx(curve.mean(), abs=1e-6)
-    from kerasdet.evaluation_plots import plot_pr_curves
+    from kerasdet.eval.plots import plot_pr_curves
     plot_pr_curves(m, tmp_path / "pr.png")
     assert (tmp_path / "pr.png").stat().st_size > 1000
 
@@ -110,7 +110,7 @@ def test_plots_show_the_worst_image_first_and_list_every_mistake(tmp_path):
     import csv
 
     import cv2
-    from kerasdet.evaluation_plots import save_evaluation_plots
+    from kerasdet.eval.plots import save_evaluation_plots
     records, colours = [], {"right.png": (255, 0, 0), "wrong.png": (0, 0, 255)}  # BGR: blue, red
     for name, colour in colours.items():
         cv2.imwrite(str(tmp_path / name), np.full((100, 200, 3), colour, np.uint8))
@@ -120,18 +120,18 @@ def test_plots_show_the_worst_image_first_and_list_every_mistake(tmp_path):
             Detections(np.array([[20, 20, 80, 80], [120, 10, 190, 90]], np.float32), np.array([0.9, 0.6]),
                        np.array([1, 0]))]
     metrics = coco_evaluate(records, dets, ["a", "b"])
-    paths = save_evaluation_plots(metrics, records, dets, ["a", "b"], tmp_path / "plots")
+    paths, mistakes = save_evaluation_plots(metrics, records, dets, ["a", "b"], tmp_path / "plots")
     rows = list(csv.DictReader(open(tmp_path / "plots" / "mistakes.csv")))
     assert [(Path(r["image"]).name, r["mistake"], r["true_class"], r["predicted_class"], r["score"]) for r in rows] == [
         ("wrong.png", "wrong class", "a", "b", "0.900"), ("wrong.png", "false detection", "", "a", "0.600")]
-    assert metrics["_mistakes"].endswith("1 boxes given the wrong class, 0 boxes missed, 1 false detections, "
+    assert mistakes.endswith("1 boxes given the wrong class, 0 boxes missed, 1 false detections, "
                                          "in 1 of 2 images")
     grid = cv2.imread(str(paths[2]))  # cells of 320: the first pair is the image with mistakes (red)
     assert tuple(grid[100, 40]) == (0, 0, 255) and tuple(grid[100, 680]) == (255, 0, 0)
 
 
 def test_nothing_to_evaluate_is_an_error_and_a_class_without_boxes_has_no_ap():
-    from kerasdet.metrics import NothingToEvaluate
+    from kerasdet.eval.metrics import NothingToEvaluate
     only_difficult = record([[10, 10, 60, 50]], [0], difficult=[True])
     with pytest.raises(NothingToEvaluate, match="nothing to evaluate: 1 images with 0 boxes of the classes a, b"):
         coco_evaluate([only_difficult], [as_detections(only_difficult)], ["a", "b"])

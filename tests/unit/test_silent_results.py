@@ -76,7 +76,7 @@ def with_class_names(model: Path, names: list[str], out: Path) -> Path:
 def test_a_card_that_names_more_or_fewer_classes_than_the_head_scores_is_refused(untrained, untrained_tflite,
                                                                                  names, tmp_path):
     from kerasdet.core.card import ModelCardError
-    from kerasdet.models.load import load_predictor
+    from kerasdet.runtime.load import load_predictor
     for model in (untrained.path, untrained_tflite["int8"]):
         edited = with_class_names(model, names, tmp_path / f"edited{model.suffix}")
         with pytest.raises(ModelCardError, match=rf"edited{model.suffix}: its model card names {len(names)} classes "

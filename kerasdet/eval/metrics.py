@@ -14,11 +14,11 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
-from .core.detections import Detections, box_iou_matrix, shown_detections
-from .core.postprocess import CONF
-from .core.records import ImageRecord
-from .data.cache import ImageCache
-from .data.images import read_rgb
+from ..core.detections import Detections, box_iou_matrix, shown_detections
+from ..core.postprocess import CONF
+from ..core.records import ImageRecord
+from ..data.cache import ImageCache
+from ..data.images import read_rgb
 
 SUMMARY_NAMES = ["map", "map50", "map75", "map_small", "map_medium", "map_large",
                  "mar1", "mar10", "mar100", "mar_small", "mar_medium", "mar_large"]

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .core.detections import Detections, shown_detections
-from .core.records import ImageRecord
-from .data.images import read_rgb
-from .core.letterbox import letterbox
-from .core.class_names import class_name
-from .core.draw import draw_boxes, draw_caption, save_rgb, tile
-from .core.files import claim_folder, write_file
-from .core.postprocess import CONF
+from ..core.detections import Detections, shown_detections
+from ..core.records import ImageRecord
+from ..data.images import read_rgb
+from ..core.letterbox import letterbox
+from ..core.class_names import class_name
+from ..core.draw import draw_boxes, draw_caption, save_rgb, tile
+from ..core.files import claim_folder, write_file
+from ..core.postprocess import CONF
 from .metrics import MATCH_IOU, MISTAKE_KINDS, Mistake, confusion_matrix, image_mistakes
 
 
@@ -126,8 +126,8 @@ def save_val_grid(records: list[ImageRecord], detections: list[Detections], mist
 
 
 def save_evaluation_plots(metrics: dict, records: list[ImageRecord], detections: list[Detections],
-                          class_names: list[str], out: str | Path, score_threshold: float = CONF) -> list[Path]:
-    """The four files in `out`; `metrics["_mistakes"]` gets their count in a line."""
+                          class_names: list[str], out: str | Path, score_threshold: float = CONF) -> tuple[list[Path], str]:
+    """The four files in `out`, and the mistakes counted in a line."""
     out = Path(out)
     claim_folder(out, "kerasdet evaluate --plots")  # new, empty, or made by kerasdet: never a folder of the user's
     paths = [out / "pr_curves.png", out / "confusion_matrix.png", out / "val_grid.png", out / "mistakes.csv"]
@@ -137,5 +137,4 @@ def save_evaluation_plots(metrics: dict, records: list[ImageRecord], detections:
     mistakes = [image_mistakes(r, d, score_threshold) for r, d in zip(records, detections)]
     save_val_grid(records, detections, mistakes, class_names, paths[2], score_threshold=score_threshold)
     save_mistakes_csv(records, mistakes, class_names, paths[3])
-    metrics["_mistakes"] = mistakes_summary(mistakes, score_threshold)
-    return paths
+    return paths, mistakes_summary(mistakes, score_threshold)

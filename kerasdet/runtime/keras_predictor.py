@@ -8,8 +8,8 @@ import tensorflow as tf
 from ..core.card import ModelCard
 from ..core.detections import Detections
 from ..core.letterbox import input_hw, letterbox
-from .architecture import get_architecture
-from .detector import detection_nms
+from ..models.architecture import get_architecture
+from ..models.detector import detection_nms
 
 
 class KerasPredictor:
