@@ -196,7 +196,7 @@ def with_metadata(flatbuffer: bytes, card: ModelCard) -> bytes:
 def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None = None,
            out: str | Path | None = None, calib_count: int = 200, input_shape: tuple[int, int] | None = None,
            keep_float: str | None = None) -> Path:
-    """Write MODEL_<fmt>.tflite beside the checkpoint (or to `out`); returns its path. A file already there
+    """Write `<model>_<fmt>.tflite` beside the checkpoint (or to `out`); returns its path. A file already there
     is replaced only when it is a .tflite kerasdet exported (core/files.py: never a file of the user's).
     int8 calibrates on `calib`, by default the training data named in the model's card, and leaves
     the layers `keep_float` matches float (convert). The input is `input_shape` (height, width), by
