@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 
 from .config import load_config
-from .core.files import claim_folder, record, write_text
+from .core.files import claim_folder, write_text
 from .data.preview import preview_augmentations
 from .data.split import split_dataset
 from .data.stats import dataset_stats, format_stats, plot_stats
@@ -17,10 +17,8 @@ DEMO_CONFIG = Path(__file__).parent / "demo.yaml"  # configs/demo.yaml is the sa
 def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = None) -> dict:
     out = claim_folder(out, "kerasdet demo")  # a second demo replaces the first one's files, nothing else
     data = make_demo_dataset(out / "data", n=n, seed=0)
-    record(data)
     print(f"[1] synthetic LabelImg data: {n} images + XML in {data}")
     splits = split_dataset(data, out / "splits", val=0.2, test=0.0, group=r"^(scene\d+)_", seed=0)
-    record(out / "splits")
     print("[2] split by scene: " + ", ".join(f"{k} {len(v)}" for k, v in splits.items()))
     stats = dataset_stats(data)
     plot_stats(stats, out / "stats.png")
@@ -37,7 +35,6 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     print(f"[5] training {cfg.model.arch} on {cfg.model.backbone} (alpha {cfg.model.alpha}, "
           f"input {cfg.model.input_size}, from scratch) for {cfg.train.epochs} epochs")
     result = fit(cfg, out=out / "train", exist_ok=True)  # the demo's own folder: a second demo starts over
-    record(result.run_dir)
     best = result.best_metrics
     print(f"[6] validation, best epoch {result.best_epoch}: mAP@0.5 {best['map50']:.3f}, "
           f"mAP@[.5:.95] {best['map']:.3f}\n{best['summary']}")
@@ -45,7 +42,6 @@ def run_demo(out: str | Path = "runs/demo", n: int = 300, epochs: int | None = N
     from .tflite.convert import export
     int8 = export(result.run_dir / RunFolder.BEST, "int8")
     int8_metrics = evaluate(int8, cfg.data.val, plots=out / "plots")
-    record(out / "plots")
     print(f"[7] int8 TFLite model (uint8 image in, NMS inside): {int8}\n    validation from the int8 file: "
           f"mAP@0.5 {int8_metrics['map50']:.3f}, mAP@[.5:.95] {int8_metrics['map']:.3f} "
           f"(float: {best['map50']:.3f}, {best['map']:.3f})\n    {int8_metrics.mistakes}\n    its PR "

@@ -123,6 +123,7 @@ def claim_folder(folder: str | Path, made_by: str, adopt: tuple[str, ...] = ()) 
                                 "folder of yours")
     folder.mkdir(parents=True, exist_ok=True)
     _write_manifest(folder, made_by, [name + ("/" if (folder / name).is_dir() else "") for name in legacy])
+    record(folder)  # made inside a folder kerasdet made (a run in a demo, a fold in a study): one of its files
     return folder
 
 

@@ -73,7 +73,8 @@ def damage_reason(path: str | Path) -> str | None:
     if reason:
         return reason
     with open(path, "rb") as f:
-        data = f.read()
+        head = f.read(len(_PNG_MAGIC))
+        data = head + f.read() if head.startswith(_JPEG_MAGIC) else head
     if data.startswith(_JPEG_MAGIC):
         import simplejpeg
         try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.files import claim_folder, record, write_text
+from ..core.files import claim_folder, write_text
 from .dataset import load_dataset
 from .discover import FORMAT_NAMES, annotation_format, source_path
 
@@ -121,6 +121,5 @@ def _assign(groups: list[list[str]], targets: dict[str, float]) -> dict[str, lis
 
 def _write_list(path: Path, paths: list[str]) -> None:
     """Image paths relative to the list's folder, sorted, one a line."""
-    claim_folder(path.parent, "kerasdet split")  # OUT, or a fold's folder in it
-    record(path.parent)  # a fold's folder is listed in OUT's manifest
+    claim_folder(path.parent, "kerasdet split")  # OUT, or a fold's folder in it (listed in OUT's manifest)
     write_text(path, "".join(os.path.relpath(p, path.parent) + "\n" for p in sorted(paths)))

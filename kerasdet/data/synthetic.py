@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.files import check_new, claim_folder, temporary_name, write_file
+from ..core.files import check_new, claim_folder, write_file
 from .voc_xml import write_voc_xml
 
 DEMO_CLASSES = ["heart", "star"]
@@ -109,7 +109,7 @@ def make_demo_video(path: str | Path, frames: int = 90, size: tuple[int, int] = 
     velocity = rng.uniform(-1, 1, (objects, 2)) * h / 60
     colors = [tuple(int(c) for c in rng.integers(0, 256, 3)) for _ in range(objects)]
     path = check_new(path)
-    recording = temporary_name(path)
+    recording = path.with_name(f"{path.stem}.recording{path.suffix}")  # its name until it is whole (as cam --save)
     path.parent.mkdir(parents=True, exist_ok=True)
     writer = cv2.VideoWriter(str(recording), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
     if not writer.isOpened():
@@ -128,5 +128,5 @@ def make_demo_video(path: str | Path, frames: int = 90, size: tuple[int, int] = 
         bounced = (centers < radii[:, None]) | (centers > np.array([w, h]) - radii[:, None])
         velocity[bounced] *= -1
     writer.release()
-    write_file(path, lambda tmp: None)  # the finished recording (already at tmp) takes its name
+    write_file(path, lambda tmp: recording.replace(tmp))
     return truth

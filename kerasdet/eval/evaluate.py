@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..core.files import claim_folder
 from ..data.dataset import load_dataset
-from .metrics import Evaluator, NothingToEvaluate, coco_evaluate, public_metrics
+from .metrics import SUMMARY_NAMES, Evaluator, NothingToEvaluate, coco_evaluate
 from ..runtime.load import load_predictor
 
 
@@ -70,9 +70,8 @@ def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None
     evaluator = Evaluator(ds.records, names, batch_size)
     detections = evaluator.detections(predictor)
     metrics = coco_evaluate(ds.records, detections, names)
-    report = EvaluationReport(public_metrics(metrics), metrics["per_class"], metrics["summary"], predictor.card.nms,
-                              metrics["_pr_curves_50"])
-    report.figures.pop("per_class")
+    report = EvaluationReport({k: metrics[k] for k in SUMMARY_NAMES}, metrics["per_class"], metrics["summary"],
+                              predictor.card.nms, metrics["_pr_curves_50"])
     if plots:
         from .plots import save_evaluation_plots
         paths, report.mistakes = save_evaluation_plots(metrics, ds.records, detections, names, plots)

@@ -203,7 +203,8 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     default shaped like most of those images (frame_shape)."""
     model_path = Path(model_path)
     out = Path(out) if out else model_path.with_name(f"{model_path.stem}_{fmt}.tflite")
-    check_new(out, replace=is_kerasdet_model(out))  # before the slow conversion: never a file of the user's
+    replace = is_kerasdet_model(out)
+    check_new(out, replace)  # before the slow conversion: never a file of the user's
     model, card = load_model(model_path)
     data = calibration_data(model_path, card, calib, fmt)
     if input_shape is None:
@@ -211,8 +212,7 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
         print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
     _check_input_shape(input_shape, card.input_size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape, keep_float)
-    return write_bytes(out, attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card),
-                       replace=is_kerasdet_model(out))
+    return write_bytes(out, attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card), replace)
 
 
 def is_kerasdet_model(path: Path) -> bool:

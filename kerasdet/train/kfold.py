@@ -25,7 +25,7 @@ from typing import Callable
 import numpy as np
 
 from ..config import load_config
-from ..core.files import claim_folder, record, write_text
+from ..core.files import claim_folder, write_text
 from ..data.dataset import load_dataset
 from ..data.split import kfold_dataset
 from .fit import fit
@@ -117,7 +117,6 @@ def kfold(config: str | Path, data: str | Path, folds: int = 3, name: str | None
         except KeyboardInterrupt:  # not fit's sentence: `kerasdet train --resume` would not finish the fold's result
             raise KeyboardInterrupt(f"stopped by Ctrl-C in fold {i}/{folds}; the folds finished are kept in {study}: "
                                     f"the same command goes on with fold {i}, from its start") from None
-        record(run_dir)  # the fold's run folder is the study's
         rows.append(row)
         say(f"{dataset} {name} fold {i}/{folds}: best mAP@0.5 {row['best']['map50']:.3f} mAP@[.5:.95] "
             f"{row['best']['map']:.3f} (epoch {row['best_epoch']}), last {row['last']['map50']:.3f} / "
