@@ -126,6 +126,9 @@ class AugmentConfig:
                               "and contexts per step")
     close_mosaic: int = _key(0, "the last this many epochs train without mosaic, on pictures like the ones the "
                                 "model will see")
+    resize: float = _key(0.5, "probability that a picture is shrunk to the input by nearest, area or cubic "
+                              "interpolation, not bilinear: MediaPipe, browsers and phones each resize their "
+                              "own way, and the model should not care")
 
 
 @dataclass
@@ -179,6 +182,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
     "train.distill_weight": (0.0, None, False),
     "data.max_left_out": _UNIT,
     **{f"augment.{k}": _UNIT for k in ("gray", "hflip", "color_jitter", "affine", "crop", "min_visibility", "mosaic",
+                                       "resize",
                                        "brightness", "contrast", "saturation", "translate")},
     "augment.hue": (0.0, 0.5, False),
 }

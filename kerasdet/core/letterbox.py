@@ -60,13 +60,15 @@ def scaled_input_size(input_size, scale: float, frame: tuple[int, int] | None = 
     return [max(1, int(side / SIDE_MULTIPLE + 0.5)) * SIDE_MULTIPLE for side in (fitted[1], fitted[0])]
 
 
-def letterbox(image: np.ndarray, size: int | tuple[int, int]) -> tuple[np.ndarray, float]:
+def letterbox(image: np.ndarray, size: int | tuple[int, int],
+              interpolation: int = cv2.INTER_LINEAR) -> tuple[np.ndarray, float]:
     """Returns (size x size x 3 uint8 image, scale applied to the original pixels). `size` may be a
     (height, width): the image is scaled to fit inside it and the result is height x width x 3 (an
-    exported model's input, serving.py)."""
+    exported model's input, serving.py). Training passes other `interpolation`s now and then
+    (augment.resize): runtimes resize frames their own way."""
     height, width = (size, size) if np.ndim(size) == 0 else size
     (new_h, new_w), scale = letterbox_shape(image.shape[:2], (height, width))
     out = np.full((height, width, 3), PAD_VALUE, np.uint8)
-    # INTER_LINEAR for both directions: 3x cheaper than INTER_AREA and what inference uses too
-    out[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+    # INTER_LINEAR by default, both directions: 3x cheaper than INTER_AREA
+    out[:new_h, :new_w] = cv2.resize(image, (new_w, new_h), interpolation=interpolation)
     return out, scale

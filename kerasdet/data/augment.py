@@ -5,7 +5,10 @@ import os
 
 os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")  # no version check over the network
 
+import random  # noqa: E402
+
 import albumentations as A  # noqa: E402
+import cv2  # noqa: E402
 
 from ..config import AugmentConfig  # noqa: E402
 from ..core.letterbox import PAD_VALUE  # noqa: E402
@@ -14,6 +17,17 @@ from ..core.letterbox import PAD_VALUE  # noqa: E402
 MOSAIC_KEY = "mosaic_metadata"  # the call's list of other samples: dicts of image, bboxes, labels
 MOSAIC_GRID = (2, 2)
 MOSAIC_IMAGES = MOSAIC_GRID[0] * MOSAIC_GRID[1]
+# How runtimes shrink a frame to the model's input, besides kerasdet's bilinear letterbox: MediaPipe
+# (Python, Android, iOS, the web) samples pixels (nearest: a 2x shrink is exactly im[0::2, 0::2]),
+# image libraries average (area), browsers' canvases often filter (cubic).
+RUNTIME_RESIZES = (cv2.INTER_NEAREST, cv2.INTER_AREA, cv2.INTER_CUBIC)
+
+
+def resize_interpolation(rng: random.Random, p: float) -> int:
+    """The interpolation that shrinks one training picture to the model input: with probability `p`
+    (augment.resize) one of RUNTIME_RESIZES, else bilinear as evaluation and TFLiteDetector use.
+    Outside the Compose because the resize is the letterbox that evaluation shares."""
+    return rng.choice(RUNTIME_RESIZES) if p and rng.random() < p else cv2.INTER_LINEAR
 
 
 def build_augmentation(cfg: AugmentConfig, seed: int | None = None,

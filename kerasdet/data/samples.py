@@ -11,7 +11,7 @@ import numpy as np
 from ..config import AugmentConfig
 from ..core.letterbox import input_hw, letterbox
 from ..core.records import ImageRecord
-from .augment import MOSAIC_IMAGES, MOSAIC_KEY, build_augmentation
+from .augment import MOSAIC_IMAGES, MOSAIC_KEY, build_augmentation, resize_interpolation
 from .cache import ImageCache
 from .dataset import DetectionDataset
 from .images import read_rgb
@@ -37,6 +37,8 @@ class SampleLoader:
         self.mosaic_transform = build_augmentation(augment, seed, mosaic_size=self.input_hw) if self.mosaic else None
         self.mosaic_enabled = True  # fit turns it off for the last augment.close_mosaic epochs
         self._rng = random.Random(seed)  # which samples are mosaics, and of which others
+        self._resize_rng = random.Random(None if seed is None else seed + 1)  # how each is shrunk (augment.resize)
+        self.resize = augment.resize if augment is not None else 0.0
         self.cache = cache
 
     def image(self, record: ImageRecord, index: int) -> np.ndarray:
@@ -74,7 +76,7 @@ class SampleLoader:
             image = out["image"]
             boxes = np.asarray(out["bboxes"], np.float32).reshape(-1, 4)
             labels = np.asarray(out["labels"], np.int32)
-        image, scale = letterbox(image, self.input_hw)
+        image, scale = letterbox(image, self.input_hw, resize_interpolation(self._resize_rng, self.resize))
         return image, *self._pad(boxes * scale, labels)
 
     def _pad(self, boxes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -91,3 +91,25 @@ def test_mosaic_boxes_cover_every_shape_of_the_four_pictures(tmp_path, size):
     assert several > 15  # the pictures are tiled: most samples show shapes from several of them
     loader.mosaic_enabled = False  # augment.close_mosaic: one picture again
     assert all(int((loader(i)[2] >= 0).sum()) <= 1 for i in range(len(ds)))
+
+
+def test_augment_resize_shrinks_pictures_the_ways_runtimes_do_and_only_in_training(tmp_path):
+    import random
+
+    from kerasdet.data.augment import RUNTIME_RESIZES, resize_interpolation
+    rng = random.Random(0)
+    assert {resize_interpolation(rng, 1.0) for _ in range(200)} == set(RUNTIME_RESIZES)
+    assert {resize_interpolation(rng, 0.0) for _ in range(50)} == {cv2.INTER_LINEAR}
+    half = [resize_interpolation(rng, 0.5) == cv2.INTER_LINEAR for _ in range(2000)]
+    assert 0.45 < np.mean(half) < 0.55
+    # a 2x shrink with nearest is what MediaPipe feeds a model: every other pixel, no averaging
+    ds = shapes_dataset(tmp_path, n=2)
+    none = AugmentConfig(gray=0, hflip=0, color_jitter=0, affine=0, crop=0, resize=0.0)
+    always = AugmentConfig(gray=0, hflip=0, color_jitter=0, affine=0, crop=0, resize=1.0)
+    linear, _, _ = SampleLoader(ds, [80, 60], 2, none, seed=0)(0)
+    shrunk = [SampleLoader(ds, [80, 60], 2, always, seed=s)(0)[0] for s in range(8)]
+    # (a 2x area shrink averages 2x2 pixels, as bilinear does: the same picture)
+    picture = cv2.cvtColor(cv2.imread(str(ds.records[0].image_path)), cv2.COLOR_BGR2RGB)
+    assert any(np.array_equal(s, picture[::2, ::2]) for s in shrunk)
+    # evaluation (no augment) always letterboxes bilinearly
+    assert np.array_equal(SampleLoader(ds, [80, 60], 2)(0)[0], linear)
