@@ -40,10 +40,12 @@ class DataConfig:
     test: str = _key("", "the same for a held-out test set, for your own `kerasdet evaluate`; training never "
                          "reads it")
     classes: list[str] = _key([], "class names in the model's order; empty: collected from the XML, sorted")
-    on_error: str = _key("raise", "a bad box, image or XML stops training (`raise`) or is left out and listed "
-                                  "(`skip`, saved in the run's data.json)")
-    max_left_out: float = _key(0.25, "with `skip`: stop when a split loses a larger share of its images or boxes, "
-                                     "so a broken export cannot train quietly on what is left")
+    on_error: str = _key("raise", "a bad box, image or XML that needs your decision (an unknown class, a damaged "
+                                  "image) stops training (`raise`) or is left out and listed (`skip`, saved in the "
+                                  "run's data.json); a box of no area or wholly outside its image is always left out "
+                                  "and listed")
+    max_left_out: float = _key(0.25, "stop when a split loses a larger share of its images or boxes to what is left "
+                                     "out, so a broken export cannot train quietly on what is left")
     max_boxes: int = _key(32, "box slots per image (padded with -1); an image with more raises it for the run, "
                               "never drops boxes")
     cache: bool = _key(False, "keep decoded training images in memory (shrunk to what training needs): faster "

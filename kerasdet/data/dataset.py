@@ -3,8 +3,11 @@
 `discover` finds the XML and the image each describes, whatever the layout. Here each image is checked
 (readable, complete, the size its XML was drawn on) and each box (a number, positive area, inside the
 image, a known class, not a case variant of another class). A bad box leaves out that box; a bad image
-or XML leaves out that image. With `on_error="raise"` (the default) any problem stops, all of them listed
-at once; with "skip" they are left out and listed in `problems`.
+or XML leaves out that image. A problem with no decision behind it (a box of no area, a stray click; one
+wholly outside its image) is always left out and listed in `problems`: a user cannot fix a stray click
+in someone else's set, and the first run should train. What needs a decision (an unknown class, a damaged
+image, a <size> that disagrees with the image...) stops with `on_error="raise"` (the default), all
+problems listed at once; with "skip" it is left out and listed too.
 """
 from __future__ import annotations
 
@@ -60,6 +63,11 @@ class DetectionDataset:
             line += f"; {self.images_unlabelled} images without XML not used"
         return line
 
+    def problem_lines(self, limit: int = 10) -> list[str]:
+        """The problems as `kerasdet train` prints them: the first `limit`, then how many more."""
+        more = [f"... and {len(self.problems) - limit} more"] if len(self.problems) > limit else []
+        return [str(p) for p in self.problems[:limit]] + more
+
     def report(self) -> dict:
         """Everything about how the source was read, for the run folder."""
         return {"source": self.source, "layout": self.layout, "pairing": self.pairing,
@@ -99,13 +107,20 @@ def _pixel_frame(pair: Pair) -> tuple[int, int, bool]:
     return width, height, True
 
 
-def _box_problem(obj: VocObject, width: int, height: int) -> str | None:
+def _box_problem(obj: VocObject, width: int, height: int) -> tuple[str, bool] | None:
+    """(What is wrong with a box, whether it needs the user's decision); None for a good box. A box with
+    nothing inside the image (no area, or wholly outside it) holds no object to learn: leaving it out is
+    what anyone would do. Swapped corners or a box partly outside may be a mistake worth fixing."""
     xmin, ymin, xmax, ymax = obj.box
     where = f"object '{obj.name}' box ({xmin:g}, {ymin:g}, {xmax:g}, {ymax:g})"
-    if xmax <= xmin or ymax <= ymin:
-        return f"{where}: xmax <= xmin or ymax <= ymin (an empty box)"
+    if xmax == xmin or ymax == ymin:
+        return f"{where}: xmin == xmax or ymin == ymax, a box of no area (a stray click?)", False
+    if xmax < xmin or ymax < ymin:
+        return f"{where}: xmax < xmin or ymax < ymin (corners swapped?)", True
+    if min(xmax, width) <= max(xmin, 0) or min(ymax, height) <= max(ymin, 0):
+        return f"{where} lies wholly outside the {width}x{height} image", False
     if xmin < 0 or ymin < 0 or xmax > width or ymax > height:
-        return f"{where} lies outside the {width}x{height} image"
+        return f"{where} lies outside the {width}x{height} image", True
     return None
 
 
@@ -156,9 +171,9 @@ def _check(found: Discovery, classes: list[str] | None) -> tuple[list[_Checked],
             continue
         c = _Checked(pair, width, height, apply_exif)
         for obj in pair.annotation.objects:
-            message = _box_problem(obj, width, height)
-            if message:
-                problems.append(DataProblem(str(pair.annotation.xml_path), message, obj.line))
+            found = _box_problem(obj, width, height)
+            if found:
+                problems.append(DataProblem(str(pair.annotation.xml_path), found[0], obj.line, found[1]))
             else:
                 c.objects.append(obj)
         checked.append(c)
@@ -170,12 +185,14 @@ def _check(found: Discovery, classes: list[str] | None) -> tuple[list[_Checked],
 
 def load_dataset(source: str | Path, classes: list[str] | None = None, on_error: str = "raise",
                  hint: str = SKIP_HINT) -> DetectionDataset:
-    """Read every annotation of `source`; raise DataError listing all problems (`hint` says what to do),
-    or with on_error="skip" leave out each bad box / image and list it."""
+    """Read every annotation of `source`, leaving out each bad box / image and listing it in `problems`;
+    with on_error="raise", a problem that needs a decision raises DataError listing all problems, those
+    first (`hint` says what to do)."""
     found = discover(source)
     checked, problems, images_dropped, boxes_dropped = _check(found, classes)
-    if problems and on_error != "skip":
-        raise DataError(problems, hint=hint)
+    decisions = [p for p in problems if p.needs_decision]
+    if decisions and on_error != "skip":
+        raise DataError(decisions + [p for p in problems if not p.needs_decision], hint=hint)
     class_names = list(classes) if classes else sorted({o.name for c in checked for o in c.objects})
     index = {name: i for i, name in enumerate(class_names)}
     records = [ImageRecord(str(c.pair.image), str(c.pair.annotation.xml_path), c.width, c.height,

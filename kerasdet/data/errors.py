@@ -9,6 +9,7 @@ class DataProblem:
     file: str
     message: str
     line: int | None = None
+    needs_decision: bool = True  # False: nothing the user could decide (a box of no area): left out by default
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file

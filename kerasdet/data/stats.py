@@ -62,7 +62,8 @@ def format_stats(stats: dict) -> str:
             d = stats[key]
             lines.append(f"  {key}: min {d['min']:g}, median {d['50%']:g}, max {d['max']:g}")
     lines.append(f"  problems: {len(stats['problems'])} (left out: {stats['images_dropped']} images, "
-                 f"{stats['boxes_dropped']} boxes; `train` stops on these unless data.on_error: skip)")
+                 f"{stats['boxes_dropped']} boxes; `train` leaves out boxes with no area in the image and stops "
+                 "on the others unless data.on_error: skip)")
     lines += [f"    {p}" for p in stats["problems"][:50]]
     lines += [f"    ... {len(stats['problems']) - 50} more (--json lists all)"] if len(stats["problems"]) > 50 else []
     lines.append(f"  warnings: {len(stats['warnings'])}")

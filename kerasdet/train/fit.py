@@ -198,6 +198,7 @@ def _load_data(cfg: Config, run: RunFolder) -> tuple[DetectionDataset, Detection
     run.write_text(run.DATA, json.dumps({name: ds.report() for name, ds in splits.items()}, indent=1))
     for name, ds in splits.items():
         print(f"{name}: {ds.source} ({ds.layout}): {ds.summary()}")
+        print("".join(f"    {line}\n" for line in ds.problem_lines()), end="")  # what was left out, and why
     if val_ds is None:
         print("  no data.val: no epoch is validated, and best.keras is the last epoch's weights (give data.val a "
               "split of your photos, e.g. from `kerasdet split`)")

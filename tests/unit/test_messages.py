@@ -233,7 +233,7 @@ def test_every_format_convert_reads_is_data_with_the_labelimg_records(data, sour
 def test_a_bad_box_in_coco_is_a_problem_naming_the_file_and_image_and_difficult_is_kept(sources, tmp_path, capsys):
     import json
     coco = json.loads(sources["coco"].read_text())
-    coco["annotations"][0]["bbox"] = [300, 10, 50, 20]  # past the 128-pixel-wide image
+    coco["annotations"][0]["bbox"] = [100, 10, 50, 20]  # past the 128-pixel-wide image
     coco["annotations"][1]["difficult"] = 1
     bad = sources["coco"].parent / "bad_coco.json"
     bad.write_text(json.dumps(coco))
@@ -242,7 +242,7 @@ def test_a_bad_box_in_coco_is_a_problem_naming_the_file_and_image_and_difficult_
     stats = json.loads(capsys.readouterr().out)
     assert stats["boxes_dropped"] == 1 and stats["difficult_boxes"] == 1
     assert stats["problems"] == [f"{bad} (image {image}): object '{stats['problems'][0].split(chr(39))[1]}' box "
-                                 "(300, 10, 350, 30) lies outside the 128x96 image"]
+                                 "(100, 10, 150, 30) lies outside the 128x96 image"]
     cfg = tmp_path / "c.yaml"
     cfg.write_text(f"data:\n  train: {bad}\nmodel:\n  weights: none\n")
     assert main(["preview", str(cfg), "--out", str(tmp_path / "p.png")]) == 2

@@ -8,12 +8,15 @@ import numpy as np
 from ...core.files import claim_folder
 from ...core.records import ImageRecord
 from ..dataset import load_dataset
+from ..errors import DataError
 from ..voc_xml import read_voc_xml, write_voc_xml, xml_file_names
 from .annotated import MADE_BY, AnnotatedImage, AnnotatedObject
 
 
 def read_voc(source: str | Path, classes: list[str] | None = None) -> tuple[list[AnnotatedImage], list[str]]:
-    ds = load_dataset(source, classes, hint="Fix these files: convert writes every box or stops.")
+    ds = load_dataset(source, classes, on_error="skip")
+    if ds.problems:  # even a box of no area: a conversion writes every box or stops
+        raise DataError(ds.problems, hint="Fix these files: convert writes every box or stops.")
     items = [AnnotatedImage(Path(r.image_path), r.width, r.height, _objects(r, ds.class_names))
              for r in ds.records]
     return items, ds.class_names
