@@ -113,6 +113,11 @@ def _cmd_evaluate(args) -> None:
 
 
 def _cmd_export(args) -> None:
+    if args.format == "web":
+        from .runtime.web.site import export_web
+        site = export_web(args.model, args.out, args.mediapipe_web, args.calib, args.input_shape, args.keep_float)
+        print(f"wrote {site}/: serve it with `python -m http.server -d {site}` and open http://localhost:8000")
+        return
     from .tflite.convert import export
     path = export(args.model, args.format, args.calib, args.out, input_shape=args.input_shape,
                   keep_float=args.keep_float)
@@ -288,11 +293,16 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "pictures (worst first) and mistakes.csv here")
     p.set_defaults(func=_cmd_evaluate)
 
-    p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside")
-    p.add_argument("model", help="a .keras checkpoint from a run folder")
-    p.add_argument("--format", default="int8", choices=("int8", "fp16", "fp32"))
+    p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside, or a web "
+                                      "page that runs the int8 one in the browser (web)")
+    p.add_argument("model", help="a .keras checkpoint from a run folder (web: or a .tflite kerasdet exported)")
+    p.add_argument("--format", default="int8", choices=("int8", "fp16", "fp32", "web"),
+                   help="web: a static site (page, int8 model, MediaPipe Tasks Vision) for the camera or an image")
     p.add_argument("--calib", help="images for int8 calibration (default: the run's training data)")
-    p.add_argument("--out", help="output path (default: beside the model)")
+    p.add_argument("--out", help="output path (default: beside the model; web: the site's folder, <model>_web/)")
+    p.add_argument("--mediapipe-web", metavar="PATH",
+                   help="web: the @mediapipe/tasks-vision package, its .tgz or node_modules folder, for a machine "
+                        "where npm cannot download it (default: ~/.cache/kerasdet/, else npm)")
     p.add_argument("--input-shape", type=_width_x_height, metavar="WxH",
                    help="the input, shaped like the frames it will see: MediaPipe stretches each frame to it "
                         "(default: the shape of most training images, e.g. 320x240 for 4:3 photos)")
