@@ -12,7 +12,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our one error line, not OpenCV's three
 
 from .config import ConfigError, load_config  # noqa: E402
-from .core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS  # noqa: E402
+from .core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS, TILE_OVERLAP  # noqa: E402
 from .data.errors import DataError  # noqa: E402
 
 DATA_HELP = ("a LabelImg / Pascal VOC source: a folder in any layout (XML beside the images, images/ + annots/, "
@@ -102,7 +102,8 @@ def _cmd_lr_find(args) -> None:
 
 def _cmd_evaluate(args) -> None:
     from .eval.evaluate import evaluate
-    report = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None, plots=args.plots)
+    report = evaluate(args.model, args.data, args.classes.split(",") if args.classes else None, plots=args.plots,
+                      tile=args.tile, tile_overlap=args.tile_overlap)
     if args.json:
         print(json.dumps(report.to_json()))
     else:
@@ -159,7 +160,17 @@ def add_predict_arguments(p: argparse.ArgumentParser, model: str | None = None, 
     g.add_argument("--threads", type=int, default=THREADS, help="LiteRT threads (default: one a core, at most 4)")
     g.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
                    "each with its score (by default the best one: one box per object)")
+    add_tile_arguments(g)
     p.set_defaults(predict_defaults=(model, source))
+
+
+def add_tile_arguments(p) -> None:
+    """Tiled inference (runtime/tiles.py), the same for detect, cam and evaluate."""
+    p.add_argument("--tile", type=_width_x_height, metavar="WxH", help="large frames with small objects: run the "
+                   "model on overlapping WxH tiles of each frame (e.g. its input size, 320x320) and on the whole "
+                   "frame, an object cut by a seam found once (default: the whole frame only)")
+    p.add_argument("--tile-overlap", type=float, default=TILE_OVERLAP, metavar="F",
+                   help=f"share of a tile's side its neighbours overlap (default {TILE_OVERLAP})")
 
 
 def _model_and_source(args, prog: str) -> None:
@@ -186,7 +197,8 @@ def _cmd_detect(args) -> None:
     from .infer import detect
     run = detect(args.model, args.source, csv_path=args.csv, voc_dir=args.voc, images_dir=args.save_images,
                  conf=args.conf, iou=args.iou, max_det=args.max_det, num_threads=args.threads,
-                 overwrite=args.overwrite, one_label=not args.all_labels)
+                 overwrite=args.overwrite, one_label=not args.all_labels, tile=args.tile,
+                 tile_overlap=args.tile_overlap)
     boxes = sum(len(r.detections.boxes) for r in run.results)
     print(f"{len(run.results)} images, {boxes} detections with score >= {args.conf}")
     for label, path in (("CSV", args.csv), ("LabelImg XML", args.voc), ("pictures", args.save_images)):
@@ -208,7 +220,8 @@ def _cmd_cam(args) -> None:
     from .infer.realtime import run_realtime
     from .infer.sources import open_source
     from .runtime.load import load_predictor
-    predictor = load_predictor(args.model, num_threads=args.threads)
+    from .runtime.tiles import tiled
+    predictor = tiled(load_predictor(args.model, num_threads=args.threads), args.tile, args.tile_overlap, args.max_det)
     source = open_source(args.source)
     report = run_realtime(predictor, predictor.card.class_names, source, args.conf, args.iou, args.max_det,
                           save=args.save, show=not args.headless, max_frames=args.max_frames,
@@ -221,7 +234,8 @@ def _cmd_cam(args) -> None:
 
 
 CAM_USAGE = ("%(prog)s [-h] [MODEL] [SOURCE] [--save FILE] [--headless] [--max-frames N]\n"
-             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels]")
+             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels] [--tile WxH] "
+             "[--tile-overlap F]")
 
 
 def add_cam_arguments(p: argparse.ArgumentParser) -> None:
@@ -291,6 +305,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--plots", metavar="DIR", help="save PR curves, a confusion matrix, ground truth | prediction "
                                                   "pictures (worst first) and mistakes.csv here")
+    add_tile_arguments(p)
     p.set_defaults(func=_cmd_evaluate)
 
     p = sub.add_parser("export", help="write a .tflite (int8, fp16, fp32) with decoding and NMS inside, or a web "
@@ -334,7 +349,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("detect", help="detect on images: CSV, LabelImg XML (pre-annotation), pictures",
                        usage="%(prog)s [-h] MODEL SOURCE [--csv CSV] [--voc OUT_DIR] [--save-images DIR] [--overwrite]\n"
-                             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels]")
+                             "       [--conf CONF] [--iou IOU] [--max-det N] [--threads N] [--all-labels]\n"
+                             "       [--tile WxH] [--tile-overlap F]")
     add_predict_arguments(p)
     p.add_argument("--csv", help="write filename,width,height,class,score,xmin,ymin,xmax,ymax rows here")
     p.add_argument("--voc", metavar="OUT_DIR", help="write one LabelImg XML per image here, to correct in LabelImg")

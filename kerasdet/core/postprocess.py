@@ -20,3 +20,9 @@ NMS_SETTINGS = {"iou": NMS_IOU, "score_threshold": SCORE_THRESHOLD, "max_detecti
 # cannot undo it), `--max-det` MAX_DETECTIONS, and:
 CONF = 0.25  # `--conf`: lowest score kept and shown (SCORE_THRESHOLD above is the model's own, for mAP)
 THREADS = min(4, os.cpu_count() or 1)  # LiteRT interpreter threads (a .keras model uses TensorFlow's own)
+
+# Tiled inference (`--tile WxH`, runtime/tiles.py), as SAHI's defaults: tiles overlap by a fifth of a side, and
+# boxes of two tiles are one object when they share half of the smaller one (intersection over smaller, IoS)
+TILE_OVERLAP = 0.2  # `--tile-overlap`
+TILE_MATCH_IOS = 0.5
+TILE_EDGE_PX = 2  # a box ending this close to a tile edge inside the frame is cut there

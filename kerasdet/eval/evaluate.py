@@ -8,7 +8,9 @@ from pathlib import Path
 from ..core.files import claim_folder
 from ..data.dataset import load_dataset
 from .metrics import SUMMARY_NAMES, Evaluator, NothingToEvaluate, coco_evaluate
+from ..core.postprocess import TILE_OVERLAP
 from ..runtime.load import load_predictor
+from ..runtime.tiles import tiled
 
 
 @dataclass
@@ -46,15 +48,17 @@ class EvaluationReport:
 
 
 def evaluate(model_path: str | Path, data: str | Path, classes: list[str] | None = None,
-             batch_size: int = 16, plots: str | Path | None = None) -> EvaluationReport:
+             batch_size: int = 16, plots: str | Path | None = None, tile: tuple[int, int] | None = None,
+             tile_overlap: float = TILE_OVERLAP) -> EvaluationReport:
     """COCO metrics of a `.keras` or `.tflite` detector on a data folder or file list
     (and with `plots`, PR curves, a confusion matrix, a picture grid and mistakes.csv saved in that
     folder: plots.py).
 
-    Class names come from the model's card; `classes`, when given, must be the same list."""
+    Class names come from the model's card; `classes`, when given, must be the same list. `tile`: (height,
+    width) of tiles each image is run on, with the whole image, merged (runtime/tiles.py, `--tile`)."""
     if plots:  # before the evaluation, not after: a new or empty folder, or one kerasdet made
         claim_folder(plots, "kerasdet evaluate --plots")
-    predictor = load_predictor(model_path)
+    predictor = tiled(load_predictor(model_path), tile, tile_overlap)
     names = predictor.card.class_names
     if classes and list(classes) != names:
         raise ValueError(f"--classes {','.join(classes)} disagrees with the classes {model_path} was trained "

@@ -14,13 +14,14 @@ from tqdm import tqdm
 
 from ..core.class_names import class_name
 from ..core.detections import Detections
-from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS
+from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS, TILE_OVERLAP
 from ..data.images import damage_reason, read_rgb
 from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
 from ..core.files import check_new, claim_folder, write_file
 from ..runtime.load import load_predictor
 from ..runtime.select import select_detections
+from ..runtime.tiles import tiled
 from .sources import image_paths
 
 CSV_COLUMNS = ["filename", "width", "height", "class", "score", "xmin", "ymin", "xmax", "ymax"]
@@ -52,11 +53,13 @@ def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = CONF,
            iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = THREADS,
-           overwrite: bool = False, progress: bool = True, one_label: bool = True) -> DetectRun:
+           overwrite: bool = False, progress: bool = True, one_label: bool = True,
+           tile: tuple[int, int] | None = None, tile_overlap: float = TILE_OVERLAP) -> DetectRun:
     """Run a `.keras` or `.tflite` model on an image, a folder (recursively), a .txt list or any LabelImg
     data source. An image that cannot be read is listed in `failed` and the others go on; `--voc` leaves
     an XML that is already there as it is (it may hold corrected labels) unless `overwrite`. `one_label`:
-    one box per object, not every class the model considered (select.py)."""
+    one box per object, not every class the model considered (select.py). `tile`: (height, width) of the tiles
+    each image is run on, with the whole image, for small objects in large images (runtime/tiles.py)."""
     paths = image_paths(source)
     names = xml_file_names(paths)
     # Every output is checked before the model loads: none may replace a photo or a file of the user's.
@@ -66,7 +69,7 @@ def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = 
         claim_folder(images_dir, "kerasdet detect --save-images")  # a folder of the user's (photos) is refused
     if voc_dir:
         Path(voc_dir).mkdir(parents=True, exist_ok=True)  # LabelImg's way: XML beside the photos, each new
-    predictor = load_predictor(model, num_threads=num_threads)
+    predictor = tiled(load_predictor(model, num_threads=num_threads), tile, tile_overlap, max_det)
     class_names = predictor.card.class_names
     run = DetectRun()
     for path in tqdm(paths, desc="detect", unit="image", disable=not progress):

@@ -30,7 +30,10 @@ def shared(parser) -> dict:
 def test_detect_and_cam_share_their_arguments_and_take_defaults_from_one_home():
     detect, cam = shared(subparser("detect")), shared(subparser("cam"))
     assert detect == cam and set(detect) == {"model", "source", "model_option", "source_option", "conf", "iou",
-                                             "max_det", "threads", "all_labels"}
+                                             "max_det", "threads", "all_labels", "tile", "tile_overlap"}
+    assert detect["tile_overlap"][1] == postprocess.TILE_OVERLAP
+    evaluate = {a.dest: (tuple(a.option_strings), a.default, a.type, a.nargs) for a in subparser("evaluate")._actions}
+    assert {k: evaluate[k] for k in ("tile", "tile_overlap")} == {k: detect[k] for k in ("tile", "tile_overlap")}
     assert detect["conf"][1] == postprocess.CONF == 0.25
     assert detect["iou"][1] == postprocess.NMS_IOU and detect["max_det"][1] == postprocess.MAX_DETECTIONS
     assert detect["threads"][1] == postprocess.THREADS
