@@ -41,7 +41,7 @@ def tile_grid(frame_hw: tuple[int, int], tile_hw: tuple[int, int], overlap: floa
     (height, width), (tile_h, tile_w) = frame_hw, tile_hw
     if not 0 <= overlap < 1:
         raise ValueError(f"a tile overlap of {overlap:g} is not a share of a tile: give --tile-overlap from 0 "
-                         "to under 1 (default 0.2)")
+                         f"to under 1 (default {TILE_OVERLAP})")
     if tile_h < 1 or tile_w < 1:
         raise ValueError(f"a tile of {tile_w}x{tile_h} pixels is empty: give --tile WIDTHxHEIGHT, e.g. 320x320")
     th, tw = min(tile_h, height), min(tile_w, width)
