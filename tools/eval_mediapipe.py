@@ -2,6 +2,11 @@
 same images, the same COCO evaluator, latency side by side.
 
     python tools/eval_mediapipe.py runs/mine/best_int8.tflite splits/mine/val.txt [--repeat 3] [--json out.json]
+    python tools/eval_mediapipe.py runs/mine/best_int8.tflite splits/mine/val.txt --runtime web
+
+`--runtime web`: MediaPipe Tasks Vision for the web instead of MediaPipe in Python: the page
+`kerasdet export --format web` writes, in Debian's headless Chromium (WebAssembly SIMD, the page's
+image path), through tools/web_browser.py (needs chromium, node and `cd tests/web && npm ci`).
 
 MediaPipe is not a kerasdet dependency: it pins its own OpenCV (opencv-contrib-python, which
 clashes with kerasdet's opencv-python-headless). This tool runs it in a venv of its own, through
@@ -63,8 +68,6 @@ def venv_python(venv: Path, requirements: list[str]) -> str:
 def run_mediapipe(python: str, model: Path, images: list[np.ndarray], class_names: list[str],
                   repeat: int) -> tuple[list, list[float]]:
     """(Detections per image, median ms of each pass) from MediaPipe's ObjectDetector."""
-    from kerasdet.core.detections import Detections
-    index = {name: i for i, name in enumerate(class_names)}
     passes = []
     with tempfile.TemporaryDirectory() as tmp:
         np.savez(Path(tmp) / "images.npz", *images)
@@ -76,15 +79,31 @@ def run_mediapipe(python: str, model: Path, images: list[np.ndarray], class_name
                 raise SystemExit(f"MediaPipe failed on {model}:\n{done.stderr[-3000:]}")
             result = json.loads(out.read_text())
             passes.append(statistics.median(result["ms"]))
+    return to_detections(result["detections"], model, class_names), passes
+
+
+def run_web(model: Path, images: list[np.ndarray], class_names: list[str], repeat: int) -> tuple[list, list[float]]:
+    """(Detections per image, median ms of each pass) from the exported web page in headless Chromium: one
+    page for every pass, its first pass (start-up, the first detection's set-up) not timed."""
+    sys.path.insert(0, str(Path(__file__).parent))  # tools/, also when a test loads this file by its path
+    from web_browser import run_images
+    result = run_images(model, images, repeat=repeat + 1)
+    return to_detections(result["detections"], model, class_names), [statistics.median(p) for p in result["passes"][1:]]
+
+
+def to_detections(per_image: list, model: Path, class_names: list[str]) -> list:
+    """mediapipe_worker.py's rows as Detections; the class by its name (MediaPipe leaves the index empty)."""
+    from kerasdet.core.detections import Detections
+    index = {name: i for i, name in enumerate(class_names)}
     detections = []
-    for rows in result["detections"]:  # MediaPipe names the class; its index field is left empty
+    for rows in per_image:
         unknown = {r[6] for r in rows} - set(index)
         if unknown:
             raise SystemExit(f"MediaPipe named classes {sorted(unknown)} that {model} does not have: {class_names}")
         detections.append(Detections(np.array([r[:4] for r in rows], np.float32).reshape(-1, 4),
                                      np.array([r[4] for r in rows], np.float32),
                                      np.array([index[r[6]] for r in rows], np.int32)))
-    return detections, passes
+    return detections
 
 
 def run_kerasdet(model: Path, images: list[np.ndarray], threads: int, repeat: int) -> tuple[list, list[float]]:
@@ -124,6 +143,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model", type=Path, help="an exported .tflite (kerasdet export)")
     parser.add_argument("data", help="a LabelImg data source (folder, list, FOLDER:SPLIT)")
+    parser.add_argument("--runtime", choices=("python", "web"), default="python",
+                        help="MediaPipe in Python, or the web page in headless Chromium (see above)")
     parser.add_argument("--mediapipe-python", help="a Python that imports mediapipe (default: see above)")
     parser.add_argument("--threads", type=int, default=2, help="TFLiteDetector's LiteRT threads")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the images, each runtime")
@@ -136,7 +157,8 @@ def main() -> None:
     from kerasdet.eval.metrics import coco_evaluate
     from kerasdet.runtime.tflite_detector import TFLiteDetector
 
-    python = mediapipe_python(args.mediapipe_python or os.environ.get("KERASDET_MEDIAPIPE_PYTHON"))
+    python = (mediapipe_python(args.mediapipe_python or os.environ.get("KERASDET_MEDIAPIPE_PYTHON"))
+              if args.runtime == "python" else None)
     names = read_card(args.model).class_names
     records = load_dataset(args.data, names, on_error="skip").records
     images = [read_rgb(r.image_path, r.apply_exif) for r in records]
@@ -146,9 +168,12 @@ def main() -> None:
           f"(MediaPipe stretches those, kerasdet letterboxes them); {os.cpu_count()} cores", flush=True)
 
     kerasdet_dets, kerasdet_ms = run_kerasdet(args.model, images, args.threads, args.repeat)
-    mediapipe_dets, mediapipe_ms = run_mediapipe(python, args.model, images, names, args.repeat)
+    if args.runtime == "web":
+        mediapipe_dets, mediapipe_ms = run_web(args.model, images, names, args.repeat)
+    else:
+        mediapipe_dets, mediapipe_ms = run_mediapipe(python, args.model, images, names, args.repeat)
     _, kerasdet_ms_after = run_kerasdet(args.model, images, args.threads, args.repeat)  # both sides of MediaPipe
-    results = {"model": str(args.model), "data": str(args.data), "images": len(images),
+    results = {"model": str(args.model), "data": str(args.data), "runtime": args.runtime, "images": len(images),
                "images_of_another_shape": int(other), "cores": os.cpu_count()}
     for name, dets, ms in (("kerasdet", kerasdet_dets, kerasdet_ms + kerasdet_ms_after),
                            ("mediapipe", mediapipe_dets, mediapipe_ms)):
@@ -159,8 +184,8 @@ def main() -> None:
     results["kerasdet_finds_mediapipe"] = agreement(mediapipe_dets, kerasdet_dets)
 
     print(f"{'runtime':<28} {'mAP@0.5':>8} {'mAP@.5:.95':>11} {'ms/image':>9}")
-    for name, label in (("kerasdet", f"kerasdet TFLiteDetector ({args.threads} thr)"),
-                        ("mediapipe", "MediaPipe ObjectDetector")):
+    mediapipe = "MediaPipe web (Chromium)" if args.runtime == "web" else "MediaPipe ObjectDetector"
+    for name, label in (("kerasdet", f"kerasdet TFLiteDetector ({args.threads} thr)"), ("mediapipe", mediapipe)):
         r = results[name]
         print(f"{label:<28} {r['map50']:8.3f} {r['map']:11.3f} {r['ms_median']:9.2f}")
     for key, text in (("mediapipe_finds_kerasdet", "kerasdet's detections >= {s} found by MediaPipe"),

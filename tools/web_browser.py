@@ -5,8 +5,8 @@ MediaPipe package in tests/web/package.json: `cd tests/web && npm ci`).
 `run_images` is the web half of tools/eval_mediapipe.py (`--runtime web`) and tools/bench_web.py,
 in tools/mediapipe_worker.py's format: per image [[xmin, ymin, xmax, ymax, score, class index,
 class name], ...] in the image's pixels, and the ms each `detect` took in the page (the image already
-decoded). tests/unit/test_web.py and tests/integration/test_web.py use the rest: `serve` a folder on
-127.0.0.1, `drive` the page, `write_y4m` for Chromium's fake camera.
+decoded). tests/unit/test_web_export.py and tests/integration/test_web_page.py use the rest: `serve`
+a folder on 127.0.0.1, `drive` the page, `write_y4m` for Chromium's fake camera.
 """
 from __future__ import annotations
 

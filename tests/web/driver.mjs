@@ -1,5 +1,5 @@
 // Drives kerasdet's exported web page in Debian's headless Chromium (puppeteer-core, no browser download).
-// Used by tests/unit/test_web.py and tools/web_browser.py, which serve the site and read the answer.
+// Used by tests/unit/test_web_export.py and tools/web_browser.py, which serve the site and read the answer.
 //
 //   node driver.mjs JOB.json      -> one JSON object on stdout
 //

@@ -29,7 +29,7 @@ from pathlib import Path
 from ...core.files import write_bytes
 
 PACKAGE = "@mediapipe/tasks-vision"
-VERSION = "1.1.0"  # newest stable on 2026-12-07; runs in Debian's Chromium 156 (tests/unit/test_web.py)
+VERSION = "1.1.0"  # newest stable on 2026-12-07; runs in Debian's Chromium 156 (tests/unit/test_web_export.py)
 INTEGRITY = "sha512-ZJqh0wMKOINorfSffvDAxzyO1//c+FiG3IkzOdNDnLqvBB3DbMfj0bB/tys2SNf9S914sgoIbIpF4HTOi336cg=="
 FILES = {  # name in the package -> sha256: what the page loads, nothing else
     "vision_bundle.js": "022cbbfcdb74bae18e4bbc722e429e046d5fdd35f6183f1359c56b652b8b87f7",

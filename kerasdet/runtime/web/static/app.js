@@ -16,6 +16,7 @@ const state = (window.kerasdet = {
   detectUrl: (url) => serial(async () => showImage(await (await fetch(url)).blob())),
 });
 let detector = null;
+let runningMode = "IMAGE"; // the detector's: changing it rebuilds MediaPipe's graph, so only when needed
 let stream = null;
 let queue = Promise.resolve();
 
@@ -38,6 +39,7 @@ async function start() {
       baseOptions: { modelAssetPath: config.model }, runningMode: "IMAGE",
       scoreThreshold: config.score, maxResults: config.maxResults,
     });
+    detector.detect(blank()); // the first detection sets MediaPipe up (hundreds of ms): not the user's
     state.ready = true;
     setStatus(`ready: ${config.classes.join(", ")}; boxes scoring ${config.score} or more`);
     $("camera").disabled = false;
@@ -54,6 +56,18 @@ async function loadConfig() {
   return config;
 }
 
+async function setMode(mode) {
+  if (mode !== runningMode) await detector.setOptions({ runningMode: mode });
+  runningMode = mode;
+}
+
+function blank() {
+  const canvas = document.createElement("canvas");
+  [canvas.width, canvas.height] = [64, 48];
+  canvas.getContext("2d").fillRect(0, 0, 64, 48);
+  return canvas;
+}
+
 // MediaPipe's result as kerasdet lists it: a row per (box, class), a box read as two classes twice.
 function rows(result) {
   return result.detections.flatMap((d) => {
@@ -66,7 +80,7 @@ async function showImage(blob) {
   stopCamera();
   // the pixels as stored, as kerasdet reads them in Python (no colour-profile conversion)
   const bitmap = await createImageBitmap(blob, { colorSpaceConversion: "none" });
-  if (state.mode !== "image") await detector.setOptions({ runningMode: "IMAGE" });
+  await setMode("IMAGE");
   state.mode = "image";
   const start = performance.now();
   const found = rows(detector.detect(bitmap));
@@ -93,7 +107,7 @@ async function startCamera() {
   const video = $("video");
   video.srcObject = stream;
   await video.play();
-  await detector.setOptions({ runningMode: "VIDEO" });
+  await setMode("VIDEO");
   state.mode = "camera";
   state.frames = 0;
   $("camera").textContent = "Stop camera";

@@ -1,7 +1,7 @@
 """`kerasdet export --format web`: the site it writes, the pinned MediaPipe bundle and where it comes
 from, and the page itself in a real headless Chromium (tools/web_browser.py drives it): it loads each
 architecture's model and detects on a picked image. The trained model's detections against
-TFLiteDetector's, and the camera: tests/integration/test_web.py.
+TFLiteDetector's, and the camera: tests/integration/test_web_page.py.
 
 Without Chromium, Node.js or tests/web/node_modules the browser tests skip here and fail on CI
 (CI=true), which installs them (.ci/run)."""

@@ -1,7 +1,7 @@
 """The web page (`kerasdet export --format web`) in a real headless Chromium, with the chain's tiny
 trained model: on images its detections are TFLiteDetector's, and on Chromium's fake camera (a .y4m
 of the demo video) it processes frames and finds the hearts and stars. The site, the bundle and
-the page loading untrained models: tests/unit/test_web.py. Without Chromium, Node.js or
+the page loading untrained models: tests/unit/test_web_export.py. Without Chromium, Node.js or
 tests/web/node_modules these skip here and fail on CI (CI=true), which installs them (.ci/run)."""
 import json
 import os
