@@ -3,6 +3,11 @@ same images, the same COCO evaluator, latency side by side.
 
     python tools/eval_mediapipe.py runs/mine/best_int8.tflite splits/mine/val.txt [--repeat 3] [--json out.json]
     python tools/eval_mediapipe.py runs/mine/best_int8.tflite splits/mine/val.txt --runtime web
+    python tools/eval_mediapipe.py runs/mine/best_int8.tflite splits/mine/val.txt --frame-scale 2
+
+`--frame-scale S`: each image first made a frame of S times the model's input (tools/resize_parity.py's
+frame_at), as a camera of that resolution gives it, so each runtime shrinks it its own way; boxes
+are mapped back to the image's pixels before scoring.
 
 `--runtime web`: MediaPipe Tasks Vision for the web instead of MediaPipe in Python: the page
 `kerasdet export --format web` writes, in Debian's headless Chromium (WebAssembly SIMD, the page's
@@ -122,6 +127,13 @@ def run_kerasdet(model: Path, images: list[np.ndarray], threads: int, repeat: in
     return detections, passes
 
 
+def in_source_pixels(detections: list, frames: list[np.ndarray], sources: list[np.ndarray]) -> list:
+    """Detections on `frames` mapped to the pixels of the `sources` they were made from."""
+    from kerasdet.core.detections import Detections
+    return [Detections(d.boxes * (s.shape[1] / f.shape[1]), d.scores, d.classes)
+            for d, f, s in zip(detections, frames, sources)]
+
+
 def agreement(a: list, b: list) -> dict:
     """Of `a`'s detections scoring >= AGREEMENT_SCORE, how many `b` has (same class, best IoU), and their IoU."""
     from kerasdet.core.detections import box_iou_matrix
@@ -148,6 +160,8 @@ def main() -> None:
     parser.add_argument("--mediapipe-python", help="a Python that imports mediapipe (default: see above)")
     parser.add_argument("--threads", type=int, default=2, help="TFLiteDetector's LiteRT threads")
     parser.add_argument("--repeat", type=int, default=3, help="timed passes over the images, each runtime")
+    parser.add_argument("--frame-scale", type=float, metavar="S",
+                        help="hand the runtimes frames of S x the model's input (see above)")
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
 
@@ -163,6 +177,10 @@ def main() -> None:
     records = load_dataset(args.data, names, on_error="skip").records
     images = [read_rgb(r.image_path, r.apply_exif) for r in records]
     height, width = TFLiteDetector(args.model).input_shape
+    sources = images
+    if args.frame_scale:
+        from resize_parity import frame_at  # tools/
+        images = [frame_at(im, (height, width), args.frame_scale) for im in images]
     other = sum(abs(im.shape[1] / im.shape[0] - width / height) > 0.01 for im in images)
     print(f"{args.model}: input {width}x{height}; {len(images)} images of {args.data}, {other} of another shape "
           f"(MediaPipe stretches those, kerasdet letterboxes them); {os.cpu_count()} cores", flush=True)
@@ -173,7 +191,9 @@ def main() -> None:
     else:
         mediapipe_dets, mediapipe_ms = run_mediapipe(python, args.model, images, names, args.repeat)
     _, kerasdet_ms_after = run_kerasdet(args.model, images, args.threads, args.repeat)  # both sides of MediaPipe
+    kerasdet_dets, mediapipe_dets = (in_source_pixels(d, images, sources) for d in (kerasdet_dets, mediapipe_dets))
     results = {"model": str(args.model), "data": str(args.data), "runtime": args.runtime, "images": len(images),
+               "frame_scale": args.frame_scale, "frame_size": list(images[0].shape[1::-1]) if images else None,
                "images_of_another_shape": int(other), "cores": os.cpu_count()}
     for name, dets, ms in (("kerasdet", kerasdet_dets, kerasdet_ms + kerasdet_ms_after),
                            ("mediapipe", mediapipe_dets, mediapipe_ms)):
