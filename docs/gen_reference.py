@@ -73,7 +73,7 @@ def _limits(key: str) -> str:
     """What validation accepts, read from the tables config.py validates with; the checks written as
     code there (`_validate`) are named here with the constants they use."""
     from kerasdet import config as c
-    from kerasdet.core.letterbox import SIDE_MULTIPLE
+    from kerasdet.core.input_size import SIDE_MULTIPLE
     parts = []
     if key in c._CHOICES:
         parts.append("one of " + ", ".join(f"`{v}`" if v else '`""`' for v in c._CHOICES[key]))

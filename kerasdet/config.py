@@ -14,7 +14,7 @@ from pathlib import Path
 import yaml
 
 from .core.files import write_text
-from .core.letterbox import SIDE_MULTIPLE
+from .core.input_size import SIDE_MULTIPLE, InputSize
 from .core.registry import ARCHITECTURES, BACKBONES, MODEL_PRESETS
 from .core.source_spec import join_source, split_source
 
@@ -146,9 +146,10 @@ class Config:
         return {f.name: dataclasses.asdict(getattr(self, f.name))
                 for f in dataclasses.fields(self) if not f.metadata.get("internal")}
 
-    def with_input_size(self, input_size) -> "Config":
+    def with_input_size(self, input_size: InputSize | int | list[int]) -> "Config":
         """This config with another model.input_size (progressive resizing builds the model at it)."""
-        return dataclasses.replace(self, model=dataclasses.replace(self.model, input_size=input_size))
+        return dataclasses.replace(self, model=dataclasses.replace(self.model,
+                                                                   input_size=InputSize.of(input_size).to_config()))
 
     def save(self, path: str | Path) -> None:
         """A new file, or one kerasdet wrote (core/files.py): never a config of the user's."""

@@ -17,13 +17,17 @@ from keras_cv.src.bounding_box.converters import (  # noqa: E402
     _decode_deltas_to_boxes, _encode_box_to_deltas)
 from keras_cv.src.models.object_detection.yolo_v8.yolo_v8_detector import get_anchors  # noqa: E402
 
+from kerasdet.core.input_size import InputSize  # noqa: E402
 from kerasdet.models.common.boxes import ciou  # noqa: E402
 from kerasdet.models.retinanet.anchors import retinanet_anchors  # noqa: E402
-from kerasdet.models.retinanet.box_coding import VARIANCE, decode_deltas, encode_deltas  # noqa: E402
+from kerasdet.models.retinanet.box_coding import decode_deltas, encode_deltas  # noqa: E402
+from kerasdet.models.retinanet.config import RetinaNetConfig  # noqa: E402
 from kerasdet.models.yolov8.box_coding import anchor_points  # noqa: E402
 
 STRIDES = (8, 16, 32)
 SCALES = [1.0, 2 ** (1 / 3), 2 ** (2 / 3)]
+RETINANET = RetinaNetConfig()  # anchor_size 4.0, the scales above, ratios (h/w) 0.5, 1, 2
+VARIANCE = RETINANET.box_variance
 
 
 def _np(x):
@@ -44,7 +48,7 @@ def test_retinanet_anchors_match_kerascv_anchor_generator(input_size):
     # So kerasdet's ratios (0.5, 1, 2) are KerasCV's (2, 1, 0.5), and the 3 x 3 anchor types of
     # each location are transposed. Locations are row-major in both. (KerasCV also counts
     # ceil(size / stride) locations per side where kerasdet counts floor; equal at these sizes.)
-    ours = retinanet_anchors(input_size, strides=STRIDES, base_scale=4.0)
+    ours = retinanet_anchors(InputSize.of(input_size), RETINANET, strides=STRIDES)
     generator = keras_cv.layers.AnchorGenerator(
         bounding_box_format="xyxy", sizes=[4.0 * s for s in STRIDES], scales=SCALES,
         aspect_ratios=[2.0, 1.0, 0.5], strides=list(STRIDES))
@@ -65,20 +69,20 @@ def test_retinanet_deltas_match_kerascv_encode_and_decode():
     # Degenerate sizes differ (kerasdet floors sizes at 1e-3 px, KerasCV at keras epsilon 1e-7),
     # and kerasdet's decode caps the log size ratio at 4; the random boxes here reach neither.
     rng = np.random.default_rng(0)
-    anchors = retinanet_anchors(96)
+    anchors = retinanet_anchors(InputSize.of(96), RETINANET)
     boxes = np.stack([_random_boxes(rng, len(anchors), -20, 100, 4, 90) for _ in range(2)])  # (2, N, 4)
-    ours = _np(encode_deltas(boxes, anchors))
+    ours = _np(encode_deltas(boxes, anchors, VARIANCE))
     theirs = _np(_encode_box_to_deltas(anchors=anchors, boxes=boxes, anchor_format="xyxy",
                                        box_format="xyxy", variance=VARIANCE))
     yx_order = [1, 0, 3, 2]
     np.testing.assert_allclose(ours[..., yx_order], theirs, rtol=1e-5, atol=1e-5)
 
     deltas = rng.normal(0, 1, boxes.shape).astype(np.float32)
-    ours = _np(decode_deltas(deltas, anchors))
+    ours = _np(decode_deltas(deltas, anchors, VARIANCE))
     theirs = _np(_decode_deltas_to_boxes(anchors=anchors, boxes_delta=deltas[..., yx_order],
                                          anchor_format="xyxy", box_format="xyxy", variance=VARIANCE))
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-3)
-    np.testing.assert_allclose(_np(decode_deltas(encode_deltas(boxes, anchors), anchors)), boxes,
+    np.testing.assert_allclose(_np(decode_deltas(encode_deltas(boxes, anchors, VARIANCE), anchors, VARIANCE)), boxes,
                                rtol=1e-5, atol=1e-3)
 
 
@@ -138,7 +142,7 @@ def test_yolov8_anchor_points_match_kerascv_get_anchors(input_size):
     # KerasCV's get_anchors returns centres in units of their own stride (multiply by the strides
     # to get pixels), x then y; order is level, then row-major, as in kerasdet. (It counts
     # ceil(size / stride) points per side, kerasdet floor; equal for multiples of 32.)
-    points, strides = anchor_points(input_size, strides=STRIDES)
+    points, strides = anchor_points(InputSize.of(input_size), strides=STRIDES)
     kcv_points, kcv_strides = get_anchors(image_shape=(input_size, input_size, 3), strides=list(STRIDES))
     kcv_strides = _np(kcv_strides)
     np.testing.assert_array_equal(strides, kcv_strides)

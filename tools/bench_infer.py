@@ -45,14 +45,14 @@ def main() -> None:
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
-    from kerasdet.core.letterbox import input_hw
+    from kerasdet.core.input_size import InputSize
     from kerasdet.models.load import load_model
     from kerasdet.tflite.serving import serving_function
 
     model_path = Path(args.model)
     files = exported(model_path, ("fp32", "fp16", "int8"), args.calib)
     model, card = load_model(model_path)
-    model_h, model_w = input_hw(card.input_size)
+    model_h, model_w = InputSize.of(card.input_size).hw
     image = np.random.default_rng(0).integers(0, 255, (1, model_h, model_w, 3), dtype=np.uint8)
     print(f"{model_path} at {model_w}x{model_h} (a file: its input inside that), batch 1, {os.cpu_count()} cores; "
           f"median of {args.runs} runs")

@@ -58,9 +58,9 @@ from kerasdet.data import load_dataset  # noqa: E402
 from kerasdet.data.images import read_rgb  # noqa: E402
 from kerasdet.eval.metrics import coco_evaluate  # noqa: E402
 from kerasdet.train import RunFolder  # noqa: E402
-from kerasdet.models.common.backbones import BACKBONE_SPECS  # noqa: E402
+from kerasdet.core.registry import BACKBONES  # noqa: E402
 
-TAPS = dict(zip(("P3", "P4", "P5"), BACKBONE_SPECS["mobilenet_v2"].taps))  # the same feature maps as kerasdet
+TAPS = dict(zip(("P3", "P4", "P5"), BACKBONES["mobilenet_v2"].taps))  # the same feature maps as kerasdet
 
 
 def load_split(records, size):

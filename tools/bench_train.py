@@ -26,7 +26,7 @@ from timing import median_ms  # noqa: E402  (tools/timing.py)
 import tensorflow as tf  # noqa: E402
 
 from kerasdet.config import Config  # noqa: E402
-from kerasdet.core.letterbox import input_hw  # noqa: E402
+from kerasdet.core.input_size import InputSize  # noqa: E402
 from kerasdet.core.registry import ARCHITECTURES  # noqa: E402
 from kerasdet.models.detector import count_params  # noqa: E402
 from kerasdet.train import Trainer  # noqa: E402
@@ -54,17 +54,17 @@ def main() -> None:
         candidate = SHARED_WEIGHTS / f"mobilenet_v2_{args.alpha:g}_224_no_top.weights.h5".replace("_1_", "_1.0_")
         weights = str(candidate) if candidate.exists() and args.backbone == "mobilenet_v2" else "none"
     width, _, height = args.size.partition("x")
-    size = int(width) if not height else [int(width), int(height)]
+    size = InputSize(int(width), int(height or width))
     cfg = Config()
-    cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = size, args.alpha, args.backbone
+    cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = size.to_config(), args.alpha, args.backbone
     cfg.model.weights, cfg.model.arch = weights, args.arch
     cfg.train.batch_size = args.batch
     cfg.train.backbone_trainable_fraction = args.trainable_fraction
     trainer = Trainer(cfg, args.classes, steps_per_epoch=100)
     model = trainer.model
     rng = np.random.default_rng(0)
-    images = tf.constant(rng.integers(0, 255, (args.batch, *input_hw(size), 3), dtype=np.uint8))
-    side = min(input_hw(size))
+    images = tf.constant(rng.integers(0, 255, (args.batch, *size.hw, 3), dtype=np.uint8))
+    side = min(size.hw)
     boxes = np.full((args.batch, 32, 4), -1, np.float32)
     classes = np.full((args.batch, 32), -1, np.float32)
     for i in range(args.batch):

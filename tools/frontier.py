@@ -53,9 +53,9 @@ def hands_python(given: str | None) -> str:
 
 def network_shape(card, file_shape: tuple[int, int]) -> str:
     """' (network 320x256)' where the file pads its input to another shape inside, else ''."""
-    from kerasdet.core.letterbox import input_hw
-    height, width = input_hw(card.input_size)
-    return "" if (height, width) == tuple(file_shape) else f" (network {width}x{height})"
+    from kerasdet.core.input_size import InputSize
+    size = InputSize.of(card.input_size)
+    return "" if size.hw == tuple(file_shape) else f" (network {size})"
 
 
 def detect_ms(detector, images) -> float:

@@ -5,6 +5,7 @@ TensorFlow, Keras or albumentations (NumPy and OpenCV only), so the light runtim
 - detections.py: `Detections`, one image's boxes, scores and classes in its own pixels
 - records.py: `ImageRecord`, one annotated image
 - letterbox.py: the model input convention (letterbox, padding value)
+- input_size.py: `InputSize`, the network's input (width, height), read once from `model.input_size`
 - class_names.py: the classes.txt / labels.txt text format
 - postprocess.py: the NMS settings inside every model
 - registry.py: the names of the architectures and backbones

@@ -14,24 +14,6 @@ INPUT_CONVENTION = {"color": "RGB", "range": [0, 255], "resize": "letterbox", "a
                     "pad_value": PAD_VALUE, "interpolation": "linear"}  # written into every model card
 
 
-SIDE_MULTIPLE = 32  # an input side's multiple: the network halves it five times
-
-
-def input_hw(input_size: int | list[int] | tuple[int, int]) -> tuple[int, int]:
-    """`model.input_size` as (height, width): an int is a square, a pair is [width, height] (as
-    image sizes are written: 320x256), for frames that all share one shape."""
-    if np.ndim(input_size) == 0:
-        return int(input_size), int(input_size)
-    width, height = input_size
-    return int(height), int(width)
-
-
-def input_size_text(input_size: int | list[int] | tuple[int, int]) -> str:
-    """`model.input_size` as people write image sizes: 320x256."""
-    height, width = input_hw(input_size)
-    return f"{width}x{height}"
-
-
 def letterbox_shape(shape: tuple[int, int], size: tuple[int, int]) -> tuple[tuple[int, int], float]:
     """((height, width) of a `shape` (height, width) image scaled to fit inside `size`, the scale)."""
     (h, w), (height, width) = shape, size
@@ -47,17 +29,6 @@ def common_frame(sizes: list[tuple[int, int]]) -> tuple[tuple[int, int] | None, 
         return None, aspects[0][1] if aspects else 0
     ratio, n = aspects[0]
     return next((w, h) for w, h in sizes if round(w / h, 2) == ratio), n
-
-
-def scaled_input_size(input_size, scale: float, frame: tuple[int, int] | None = None) -> list[int]:
-    """[width, height] of `input_size` times `scale`, shaped like a (width, height) `frame` as
-    `letterbox` places it (touching two sides; the scaled square or rectangle itself without one),
-    each side rounded to the nearest multiple of SIDE_MULTIPLE: 4:3 frames in 320 at 0.8 give
-    256x192, portrait 3:4 photos 192x256, 16:9 frames 256x160 (from 256x144)."""
-    height, width = input_hw(input_size)
-    box = (height * scale, width * scale)
-    fitted, _ = letterbox_shape((frame[1], frame[0]), box) if frame else (box, None)
-    return [max(1, int(side / SIDE_MULTIPLE + 0.5)) * SIDE_MULTIPLE for side in (fitted[1], fitted[0])]
 
 
 def letterbox(image: np.ndarray, size: int | tuple[int, int],

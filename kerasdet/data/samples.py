@@ -9,7 +9,8 @@ import random
 import numpy as np
 
 from ..config import AugmentConfig
-from ..core.letterbox import input_hw, letterbox
+from ..core.input_size import InputSize
+from ..core.letterbox import letterbox
 from ..core.records import ImageRecord
 from .augment import MOSAIC_IMAGES, MOSAIC_KEY, build_augmentation, resize_interpolation
 from .cache import ImageCache
@@ -27,10 +28,10 @@ class SampleLoader:
     cache hold what training needs, not a 50-megapixel original; its boxes are scaled with it.
     """
 
-    def __init__(self, dataset: DetectionDataset, input_size: int | list[int], max_boxes: int,
+    def __init__(self, dataset: DetectionDataset, input_size: InputSize | int | list[int], max_boxes: int,
                  augment: AugmentConfig | None = None, cache: ImageCache | None = None, seed: int | None = None):
         self.records = dataset.records
-        self.input_hw = input_hw(input_size)  # (height, width) of every sample
+        self.input_hw = InputSize.of(input_size).hw  # (height, width) of every sample
         self.max_boxes = max_boxes
         self.transform = build_augmentation(augment, seed) if augment is not None else None
         self.mosaic = augment.mosaic if augment is not None and len(self.records) > 1 else 0.0

@@ -4,16 +4,22 @@ Each architecture is a package beside this file (yolov8/, retinanet/) whose `ARC
 to build its head on the shared backbone and neck, its loss (named terms, so training logs need
 no knowledge of it), and how its raw outputs decode to boxes. Every head has the same two outputs,
 box outputs (B, A, ...) and class logits (B, A, C), so building, serving, export and evaluation
-are one code path. The names live in core/registry.py. `input_size` is model.input_size as the
-config and the card write it: a square side, or [width, height].
+are one code path. The names live in core/registry.py.
+
+Each architecture owns its hyper-parameters as a frozen dataclass (yolov8/config.py,
+retinanet/config.py), `config` on the instance, with the values its head, loss and decoding use;
+`get_config()` describes the architecture with them. They are not config keys: a model file's card
+names its architecture, and the architecture's defaults rebuild and decode it.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 
 import tensorflow as tf
 from keras import ops
 
+from ..core.input_size import InputSize
 from ..core.registry import ARCHITECTURES
 
 
@@ -23,26 +29,36 @@ class Architecture:
     # Whether loss_fn also takes a teacher's predictions (train.distill_from), adding "distill_loss",
     # and a `distill_weight` option, that term's weight in the total.
     distills: bool = False
+    config_class: type  # the frozen dataclass of its hyper-parameters, each with its default
 
-    def build_head(self, features, num_classes: int, width: int, input_size: int | list[int]) -> list:
+    def __init__(self, config=None):
+        self.config = self.config_class() if config is None else config
+
+    def get_config(self) -> dict:
+        """The architecture described: its name, what its loss logs, whether it distils, and its
+        hyper-parameters (keras-hub's `get_config`)."""
+        return {"name": self.name, "loss_terms": list(self.loss_terms), "distills": self.distills,
+                **dataclasses.asdict(self.config)}
+
+    def build_head(self, features, num_classes: int, width: int, input_size: InputSize) -> list:
         """[P3, P4, P5] feature maps -> [box outputs (B, A, ...), class logits (B, A, C)]."""
         raise NotImplementedError
 
-    def loss_fn(self, input_size: int | list[int], num_classes: int, **options):
+    def loss_fn(self, input_size: InputSize, num_classes: int, **options):
         """(predictions, gt_boxes (B, M, 4), gt_classes (B, M)[, teacher predictions]) ->
         {"loss": total, term: value, ...}; ground truth comes boxes first, padding (-1) after."""
         raise NotImplementedError
 
-    def decode_boxes(self, box_outputs, input_size: int | list[int]):
+    def decode_boxes(self, box_outputs, input_size: InputSize):
         """Box outputs -> (B, A, 4) xyxy pixels of the model input."""
         raise NotImplementedError
 
-    def decode(self, predictions, input_size: int | list[int]):
+    def decode(self, predictions, input_size: InputSize):
         """Raw predictions -> (boxes (B, A, 4) xyxy input pixels, class scores (B, A, C) in [0, 1])."""
         box_outputs, class_logits = predictions
         return self.decode_boxes(box_outputs, input_size), ops.sigmoid(class_logits)
 
-    def loss(self, input_size: int | list[int], num_classes: int, **options):
+    def loss(self, input_size: InputSize, num_classes: int, **options):
         """`loss_fn`, on the box slots a batch uses: label assignment compares every box slot with
         every anchor, and batches come padded to data.max_boxes where most images hold a few boxes
         (a hands batch took 83 ms with the padding, most of it on -1 rows)."""

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from ..config import ModelConfig
 from ..core.card import ModelCard
-from ..core.letterbox import input_hw
+from ..core.input_size import SIDE_MULTIPLE, InputSize
 from .architecture import get_architecture
 from .common.backbones import build_backbone
 from .common.neck import pan_fpn
@@ -27,14 +27,14 @@ def neck_width(cfg: ModelConfig) -> int:
 
 def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     arch = get_architecture(cfg.arch)
-    input_h, input_w = input_hw(cfg.input_size)
-    if input_h % 32 or input_w % 32:
-        raise ValueError(f"model.input_size: each side must be a multiple of 32, got {cfg.input_size}")
-    backbone = build_backbone(cfg.backbone, cfg.alpha, cfg.input_size, cfg.weights)
-    images = keras.Input((input_h, input_w, 3), name="images")
+    size = InputSize.of(cfg.input_size)
+    if size.width % SIDE_MULTIPLE or size.height % SIDE_MULTIPLE:
+        raise ValueError(f"model.input_size: each side must be a multiple of {SIDE_MULTIPLE}, got {cfg.input_size}")
+    backbone = build_backbone(cfg.backbone, cfg.alpha, size, cfg.weights)
+    images = keras.Input((*size.hw, 3), name="images")
     features = backbone(images)  # a pretrained backbone's BatchNorm is frozen in backbones.py
     width = neck_width(cfg)
-    predictions = arch.build_head(pan_fpn(features, width), num_classes, width, cfg.input_size)
+    predictions = arch.build_head(pan_fpn(features, width), num_classes, width, size)
     return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
 
 

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 from ..core.card import ModelCard
 from ..core.detections import Detections
-from ..core.letterbox import input_hw, letterbox
+from ..core.input_size import InputSize
+from ..core.letterbox import letterbox
 from ..models.architecture import get_architecture
 from ..models.detector import detection_nms
 
@@ -15,8 +16,7 @@ from ..models.detector import detection_nms
 class KerasPredictor:
     def __init__(self, model: keras.Model, card: ModelCard):
         self.model, self.card = model, card
-        self.input_size = card.input_size
-        self.input_hw = input_hw(card.input_size)  # (height, width) images are letterboxed to
+        self.input_size = InputSize.of(card.input_size)  # images are letterboxed to it
         self.class_names = card.class_names
         arch = get_architecture(card.arch)
         nms = card.nms
@@ -38,7 +38,7 @@ class KerasPredictor:
         """RGB uint8 images of any size -> detections in their own pixels."""
         results = []
         for start in range(0, len(images), batch_size):
-            chunk = [letterbox(im, self.input_hw) for im in images[start:start + batch_size]]
+            chunk = [letterbox(im, self.input_size.hw) for im in images[start:start + batch_size]]
             batch = np.stack([c[0] for c in chunk]).astype(np.float32)
             boxes, scores, classes, counts = (t.numpy() for t in self._run(tf.constant(batch)))
             originals = images[start:start + batch_size]

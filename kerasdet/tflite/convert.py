@@ -35,7 +35,8 @@ import tensorflow as tf
 from ..core.card import CARD_FILE, ModelCard, ModelCardError, read_card
 from ..core.files import check_new, write_bytes
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import common_frame, input_hw, letterbox, letterbox_shape
+from ..core.input_size import InputSize
+from ..core.letterbox import common_frame, letterbox, letterbox_shape
 from ..core.tflite_outputs import OUTPUT_NAMES
 from ..data.dataset import load_dataset
 from ..data.discover import find_images, source_path
@@ -88,12 +89,12 @@ def calibration_images(data: str | Path, shape: tuple[int, int], count: int = 20
         yield [image[None]]
 
 
-def frame_shape(data: str | Path, input_size: int | list[int]) -> tuple[tuple[int, int], str]:
+def frame_shape(data: str | Path, input_size: InputSize) -> tuple[tuple[int, int], str]:
     """(height, width) of an input shaped like most images of `data`, letterboxed into the model's
     `input_size` (touching two of its sides), and a sentence saying why; the model's own shape when
     no shape is shared by half of them. Sizes are those after the EXIF rotation, as the model sees
     the images (a plain image's header is read for it)."""
-    model_shape = input_hw(input_size)
+    model_shape = input_size.hw
     sizes = [known or oriented_size(*image_header(path)) for path, _, known in _images(data)]
     frame, n = common_frame(sizes)
     if frame is None:
@@ -114,7 +115,7 @@ def convert(model, card: ModelCard, fmt: str, calib_data: str | Path | None = No
     kept_layers = float_layers(model, keep_float) if keep_float else []  # checked before the slow conversion
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
-    shape = input_shape or input_hw(card.input_size)
+    shape = input_shape or InputSize.of(card.input_size).hw
     # Freeze the weights into constants: left as resource variables, the int8 calibrator
     # fails on READ_VARIABLE nodes.
     frozen = convert_variables_to_constants_v2(serving_function(model, card, shape).get_concrete_function(),
@@ -207,10 +208,11 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     check_new(out, replace)  # before the slow conversion: never a file of the user's
     model, card = load_model(model_path)
     data = calibration_data(model_path, card, calib, fmt)
+    size = InputSize.of(card.input_size)
     if input_shape is None:
-        input_shape, why = default_input_shape(data, card.input_size)
+        input_shape, why = default_input_shape(data, size)
         print(f"input {input_shape[1]}x{input_shape[0]} ({why}); --input-shape WxH to choose")
-    _check_input_shape(input_shape, card.input_size)
+    _check_input_shape(input_shape, size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape, keep_float)
     return write_bytes(out, attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card), replace)
 
@@ -239,17 +241,20 @@ def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None
     return data
 
 
-def default_input_shape(data: str | Path | None, input_size: int | list[int]) -> tuple[tuple[int, int], str]:
-    """frame_shape of `data`, or the model's input size when there are no images to say; and why."""
+def default_input_shape(data: str | Path | None,
+                        input_size: InputSize | int | list[int]) -> tuple[tuple[int, int], str]:
+    """frame_shape of `data`, or the model's input size (also as a card writes it) when there are no images
+    to say; and why."""
+    size = InputSize.of(input_size)
     if data is None:
-        return input_hw(input_size), "the model's: the training images are not here to say which shape they have"
-    return frame_shape(data, input_size)
+        return size.hw, "the model's: the training images are not here to say which shape they have"
+    return frame_shape(data, size)
 
 
-def _check_input_shape(shape: tuple[int, int], input_size: int | list[int]) -> None:
+def _check_input_shape(shape: tuple[int, int], input_size: InputSize) -> None:
     """An input the serving graph can pad to the model's input: inside it, touching one of its sides."""
     height, width = shape
-    model_h, model_w = input_hw(input_size)
+    model_h, model_w = input_size.hw
     if not (0 < height <= model_h and 0 < width <= model_w and (height == model_h or width == model_w)):
         raise ValueError(f"--input-shape {width}x{height}: the model's input is {model_w}x{model_h}; the shape must "
                          f"fit inside it with one side equal (e.g. {model_w}x{model_w * 3 // 4} for 4:3 frames "

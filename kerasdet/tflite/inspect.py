@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.card import read_card
-from ..core.letterbox import input_size_text
+from ..core.input_size import InputSize
 from .flatbuffer import op_names, read_metadata_entry
 from .metadata import METADATA_NAME, read_metadata
 
@@ -17,7 +17,7 @@ def describe(path: str | Path) -> str:
     path = Path(path)
     card = read_card(path)
     lines = [f"{path} ({path.stat().st_size / 1e6:.2f} MB)",
-             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {input_size_text(card.input_size)}, "
+             f"  {card.arch} on {card.backbone} {card.alpha}, trained at {InputSize.of(card.input_size)}, "
              f"kerasdet {card.kerasdet_version}",
              f"  classes: {', '.join(card.class_names)}",
              f"  input convention: {card.input}", f"  NMS: {card.nms}"]

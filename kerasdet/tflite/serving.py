@@ -18,7 +18,8 @@ import keras
 import tensorflow as tf
 
 from ..core.card import ModelCard
-from ..core.letterbox import PAD_VALUE, input_hw
+from ..core.input_size import InputSize
+from ..core.letterbox import PAD_VALUE
 from ..models.architecture import get_architecture
 from ..models.detector import detection_nms
 
@@ -26,15 +27,16 @@ from ..models.detector import detection_nms
 def serving_function(model: keras.Model, card: ModelCard, input_shape: tuple[int, int] | None = None):
     """`input_shape` (height, width), each at most the card's input size; that size by default."""
     nms = card.nms
-    model_h, model_w = input_hw(card.input_size)
-    height, width = input_shape or (model_h, model_w)
+    size = InputSize.of(card.input_size)
+    model_h, model_w = size.hw
+    height, width = input_shape or size.hw
     arch = get_architecture(card.arch)
 
     @tf.function(input_signature=[tf.TensorSpec([1, height, width, 3], tf.uint8, name="image")])
     def serve(image):
         padded = tf.pad(image, [[0, 0], [0, model_h - height], [0, model_w - width], [0, 0]],
                         constant_values=PAD_VALUE)
-        boxes, scores = arch.decode(model(tf.cast(padded, tf.float32), training=False), card.input_size)
+        boxes, scores = arch.decode(model(tf.cast(padded, tf.float32), training=False), size)
         boxes, scores, classes, count = detection_nms(boxes[0], scores[0], nms)
         # xyxy input pixels -> yxyx fractions of the (unpadded) input, clipped to it
         location = tf.clip_by_value(tf.gather(boxes, [1, 0, 3, 2], axis=-1) / [height, width, height, width],

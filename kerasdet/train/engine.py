@@ -12,6 +12,7 @@ from tqdm.auto import tqdm
 
 from ..config import Config
 from ..core.card import ModelCard
+from ..core.input_size import InputSize
 from ..data.cache import ImageCache
 from ..data.dataset import DetectionDataset
 from ..data.pipeline import make_tf_dataset
@@ -39,7 +40,7 @@ class Session:
     def __post_init__(self):
         self.predictor = self.trainer.predictor(self.card)
 
-    def resize(self, input_size, epoch: int) -> None:
+    def resize(self, input_size: InputSize, epoch: int) -> None:
         """Train at `input_size` from epoch `epoch` on: the trainer carries weights, optimizer state and
         EMA; the loader keeps its decoded pictures (they do not depend on the input size)."""
         self.trainer = self.trainer.resized(input_size)
@@ -50,7 +51,7 @@ class Session:
         self.predictor = self.trainer.predictor(self.card)
 
 
-def setup(cfg: Config, train_ds: DetectionDataset, input_size, strategy=None, steps: int | None = None,
+def setup(cfg: Config, train_ds: DetectionDataset, input_size: InputSize, strategy=None, steps: int | None = None,
           schedule=None) -> Session:
     """Everything one training needs at `input_size`: `steps` an epoch (default: the training images
     once over), the learning-rate `schedule` (default the config's; lr-find gives its ramp)."""
@@ -63,7 +64,8 @@ def setup(cfg: Config, train_ds: DetectionDataset, input_size, strategy=None, st
                    WeightEMA(trainer.model, steps, enabled=cfg.train.ema), card, steps)
 
 
-def training_loader(cfg: Config, train_ds: DetectionDataset, input_size=None, cache: ImageCache | None = None,
+def training_loader(cfg: Config, train_ds: DetectionDataset, input_size: InputSize | None = None,
+                    cache: ImageCache | None = None,
                     seed: int | None = None) -> SampleLoader:
     """Augmented training samples at `input_size` (default model.input_size), cached as data.cache
     says (in `cache` when given: the decoded pictures do not depend on the input size)."""

@@ -18,7 +18,6 @@ import numpy as np
 
 from ..config import Config, load_config
 from ..core.class_names import class_names_to_text
-from ..core.letterbox import input_size_text
 from ..data.dataset import DetectionDataset, load_dataset
 from ..data.errors import DataError
 from ..eval.metrics import public_metrics
@@ -91,9 +90,9 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     for epoch in range(progress.epoch, t.epochs):
         if sizes[epoch] != s.trainer.input_size:  # train.progressive_epochs are over (or resumed after)
             s.resize(sizes[epoch], epoch)
-            say(f"input {input_size_text(sizes[epoch])} (model.input_size) from epoch {epoch + 1} on")
+            say(f"input {sizes[epoch]} (model.input_size) from epoch {epoch + 1} on")
         s.loader.mosaic_enabled = mosaic_on(cfg, epoch)
-        small = f" at {input_size_text(sizes[epoch])}" if sizes[epoch] != cfg.model.input_size else ""
+        small = f" at {sizes[epoch]}" if sizes[epoch] != sizes[-1] else ""  # the last epochs: model.input_size
         row = train_one_epoch(s, backbone_frozen(cfg, epoch), f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
         if evaluator is not None and validated(cfg, epoch):
             row.update(_validate_and_keep_best(run, s, evaluator, progress, epoch, say))

@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 from ..config import Config
 from ..core.files import claim_folder, write_file
-from ..core.letterbox import input_size_text
+from ..core.input_size import InputSize
 from ..data.dataset import load_dataset
 from .engine import setup
 from .recipe import backbone_frozen, input_sizes
@@ -43,7 +43,7 @@ class LRFindResult:
     smoothed: list[float]
     suggested: float
     frozen: bool  # the backbone was frozen (the recipe's first phase)
-    input_size: int | list[int]  # the recipe's first (train.progressive_epochs: a smaller one)
+    input_size: InputSize  # the recipe's first (train.progressive_epochs: a smaller one)
     out: Path
 
 
@@ -80,7 +80,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     trainer, batches = s.trainer, s.batches
     frozen = backbone_frozen(cfg, epoch=0)
     rates, losses = [], []
-    bar = tqdm(range(steps), desc=f"lr-find at {input_size_text(trainer.input_size)}"
+    bar = tqdm(range(steps), desc=f"lr-find at {trainer.input_size}"
                + (" (backbone frozen)" if frozen else ""), disable=quiet)
     for step in bar:
         images, targets = next(batches)
@@ -123,7 +123,7 @@ def _save(result: LRFindResult, configured: float) -> None:
     ax.set_ylim(min(finite) * 0.9, min(max(finite), DIVERGED * min(finite)) * 1.05)
     ax.set_xlabel("learning rate (head)")
     ax.set_ylabel("training loss")
-    ax.set_title(f"LR range test at {input_size_text(result.input_size)}" + (" (backbone frozen)" if result.frozen else ""))
+    ax.set_title(f"LR range test at {result.input_size}" + (" (backbone frozen)" if result.frozen else ""))
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()

@@ -3,7 +3,8 @@ whether the backbone trains, whether it ends with a validation, whether mosaic i
 from __future__ import annotations
 
 from ..config import Config
-from ..core.letterbox import common_frame, input_hw, input_size_text, scaled_input_size
+from ..core.input_size import InputSize
+from ..core.letterbox import common_frame
 from ..data.dataset import DetectionDataset
 
 
@@ -25,19 +26,17 @@ def mosaic_on(cfg: Config, epoch: int) -> bool:
     return epoch < cfg.train.epochs - cfg.augment.close_mosaic
 
 
-def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list, str]:
+def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list[InputSize], str]:
     """(The input size each epoch trains at, a sentence saying why): model.input_size, but for the
     first train.progressive_epochs, which train at train.progressive_scale of it, shaped like most
     training images (the scaled model input itself when they share no shape)."""
-    t, full = cfg.train, cfg.model.input_size
+    t, full = cfg.train, InputSize.of(cfg.model.input_size)
     if not t.progressive_epochs:
         return [full] * t.epochs, ""
     frame, n = common_frame([(r.width, r.height) for r in train_ds.records])
-    small = scaled_input_size(full, t.progressive_scale, frame)
-    if input_hw(small) == input_hw(full):
-        small = full
+    small = full.scaled(t.progressive_scale, frame)
     shape = (f"shaped like {n} of the {len(train_ds)} training images" if frame else
              f"no shape is shared by half of the {len(train_ds)} training images")
-    why = (f"input {input_size_text(small)} for the first {t.progressive_epochs} epochs (train.progressive_scale "
-           f"{t.progressive_scale:g} of {input_size_text(full)}, {shape}), then {input_size_text(full)}")
+    why = (f"input {small} for the first {t.progressive_epochs} epochs (train.progressive_scale "
+           f"{t.progressive_scale:g} of {full}, {shape}), then {full}")
     return [small] * t.progressive_epochs + [full] * (t.epochs - t.progressive_epochs), why

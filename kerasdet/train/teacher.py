@@ -1,6 +1,6 @@
 """The teacher of a distilled run (train.distill_from): a trained checkpoint, frozen, whose
 predictions on each training batch the model learns beside the ground truth (the loss is the
-architecture's: models/yolov8/loss.py).
+architecture's, one whose `distills` says it has that term).
 
 Its predictions must line up anchor by anchor with the model's, so it has to be the same
 architecture on the same input size, and know the same classes in the same order.
@@ -12,7 +12,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from ..config import Config, ModelConfig
-from ..core.letterbox import input_hw
+from ..core.input_size import InputSize
 from ..core.registry import ARCHITECTURES
 from ..models.architecture import get_architecture
 from ..models.load import load_model
@@ -29,7 +29,7 @@ def load_teacher(path: str | Path, model_cfg: ModelConfig, class_names: list[str
         model, card = load_model(path)
     mismatches = [f"{what} {theirs} (this model: {ours})" for what, theirs, ours in (
         ("model.arch", card.arch, model_cfg.arch),
-        ("input size (height, width)", input_hw(card.input_size), input_hw(model_cfg.input_size)),
+        ("input size (height, width)", InputSize.of(card.input_size).hw, InputSize.of(model_cfg.input_size).hw),
         ("classes", card.class_names, class_names)) if theirs != ours]
     if mismatches:
         raise ValueError(f"{key}: the teacher's predictions must match this model's anchor by anchor, but it has "

@@ -21,6 +21,7 @@ import tensorflow as tf
 
 from ..config import Config
 from ..core.card import ModelCard
+from ..core.input_size import InputSize
 from ..models.architecture import get_architecture
 from ..models.detector import build_detector
 from ..runtime.keras_predictor import KerasPredictor
@@ -58,7 +59,7 @@ class Trainer:
         use_fused_batchnorm(self.model, synchronized=self.strategy.num_replicas_in_sync > 1)
         arch = get_architecture(cfg.model.arch)
         options = {"distill_weight": t.distill_weight} if self.teacher is not None else {}
-        self.loss = arch.loss(cfg.model.input_size, num_classes, **options)
+        self.loss = arch.loss(self.input_size, num_classes, **options)
         self.loss_terms = ("loss",) + arch.loss_terms + (("distill_loss",) if self.teacher is not None else ())
         backbone = self.model.get_layer("backbone")
         backbone_ids = {id(v) for v in backbone.trainable_variables}
@@ -114,11 +115,11 @@ class Trainer:
         return step
 
     @property
-    def input_size(self):
+    def input_size(self) -> InputSize:
         """The model's input size (model.input_size, or a smaller one during train.progressive_epochs)."""
-        return self.cfg.model.input_size
+        return InputSize.of(self.cfg.model.input_size)
 
-    def resized(self, input_size) -> "Trainer":
+    def resized(self, input_size: InputSize) -> "Trainer":
         """This trainer at another input size (progressive resizing), carrying on: a new model and
         loss for `input_size` (the head's anchor grid depends on it), holding this one's weights and
         optimizer state. Convolutions and BatchNorm do not depend on the input's size, so every

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from kerasdet.config import AugmentConfig
-from kerasdet.core.letterbox import input_hw
+from kerasdet.core.input_size import InputSize
 from kerasdet.data import load_dataset
 from kerasdet.data.samples import SampleLoader
 from kerasdet.data.voc_xml import write_voc_xml
@@ -47,7 +47,7 @@ def test_augmented_boxes_still_cover_the_shapes(tmp_path, size):
     kept = 0
     for trial in range(60):
         image, boxes, classes = loader(trial % len(ds))
-        assert image.shape == (*input_hw(size), 3)
+        assert image.shape == (*InputSize.of(size).hw, 3)
         n = int((classes >= 0).sum())
         assert (boxes[n:] == -1).all() and (classes[n:] == -1).all()  # labels dropped with boxes
         ys, xs = np.nonzero(image.min(axis=2) > 170)  # the shape; black, grey padding stay below
@@ -72,7 +72,7 @@ def test_mosaic_boxes_cover_every_shape_of_the_four_pictures(tmp_path, size):
     ds = shapes_dataset(tmp_path)
     mosaic = AugmentConfig(gray=0.0, hflip=0.5, color_jitter=0.0, affine=0.0, crop=0.0, mosaic=1.0)
     loader = SampleLoader(ds, input_size=size, max_boxes=4, augment=mosaic, seed=1)
-    height, width = input_hw(size)
+    height, width = InputSize.of(size).hw
     several = 0
     for trial in range(30):
         image, boxes, classes = loader(trial % len(ds))

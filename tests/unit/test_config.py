@@ -1,4 +1,5 @@
 import pytest
+import yaml
 
 from kerasdet.config import ConfigError, load_config
 from kerasdet.demo import DEMO_CONFIG
@@ -103,10 +104,14 @@ def test_values_that_cannot_work_name_the_key(tmp_path, text, message):
 
 
 def test_a_rectangular_input_size_is_width_then_height(tmp_path):
-    from kerasdet.core.letterbox import input_hw
+    from kerasdet.core.input_size import InputSize
     cfg = load_config(write(tmp_path, "model:\n  input_size: [320, 256]\n"))
-    assert cfg.model.input_size == [320, 256] and input_hw(cfg.model.input_size) == (256, 320)
-    assert input_hw(load_config(write(tmp_path, "model:\n  input_size: 96\n")).model.input_size) == (96, 96)
+    assert cfg.model.input_size == [320, 256] and InputSize.of(cfg.model.input_size).hw == (256, 320)
+    assert InputSize.of(load_config(write(tmp_path, "model:\n  input_size: 96\n")).model.input_size).hw == (96, 96)
+    # a smaller size (progressive resizing) is written back as the file writes it: a square as its side
+    assert cfg.with_input_size(InputSize(256, 192)).model.input_size == [256, 192]
+    assert cfg.with_input_size(InputSize(256, 256)).model.input_size == 256
+    assert yaml.safe_load(yaml.safe_dump(cfg.to_dict()))["model"]["input_size"] == [320, 256]
 
 
 def test_internal_keys_are_neither_accepted_nor_listed(tmp_path):

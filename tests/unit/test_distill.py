@@ -3,8 +3,9 @@ import numpy as np
 import pytest
 
 from kerasdet.config import ModelConfig
+from kerasdet.core.input_size import InputSize
 from kerasdet.models.architecture import get_architecture
-from kerasdet.models.yolov8.box_coding import REG_MAX, anchor_points
+from kerasdet.models.yolov8.box_coding import anchor_points
 from kerasdet.train.teacher import load_teacher
 
 from conftest import UNTRAINED_SIZE
@@ -13,7 +14,8 @@ BOXES = np.array([[[10, 10, 50, 60], [-1] * 4], [[30, 20, 90, 70], [40, 40, 60, 
 CLASSES = np.array([[2, -1], [0, 1]], np.float32)
 
 
-ANCHORS = len(anchor_points(96)[0])  # a 96x96 input's points
+ANCHORS = len(anchor_points(InputSize.of(96))[0])  # a 96x96 input's points
+REG_MAX = get_architecture("yolov8").config.reg_max
 
 
 def predictions_of(seed: int):
@@ -26,7 +28,7 @@ def predictions_of(seed: int):
 
 
 def test_the_distillation_term_is_zero_for_the_teacher_itself_and_shrinks_towards_it():
-    loss = get_architecture("yolov8").loss(96, 3, distill_weight=2.0)
+    loss = get_architecture("yolov8").loss(InputSize.of(96), 3, distill_weight=2.0)
     student, teacher = predictions_of(0), predictions_of(1)
     plain = loss(student, BOXES, CLASSES)
     assert "distill_loss" not in plain

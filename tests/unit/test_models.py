@@ -6,23 +6,28 @@ import keras
 import tensorflow as tf
 
 from kerasdet.config import ModelConfig
+from kerasdet.core.input_size import InputSize
 from kerasdet.core.registry import ARCHITECTURES, BACKBONES
 from kerasdet.models.architecture import get_architecture
 from kerasdet.models.common.backbones import WeightsError
 from kerasdet.models.detector import build_detector, count_params
 from kerasdet.models.retinanet.anchors import retinanet_anchors
 from kerasdet.models.retinanet.box_coding import decode_deltas, encode_deltas
+from kerasdet.models.retinanet.config import RetinaNetConfig
 from kerasdet.models.retinanet.matcher import match_anchors
 from kerasdet.models.yolov8.assigner import task_aligned_assign
-from kerasdet.models.yolov8.box_coding import anchor_points, boxes_to_distances, distances_to_boxes, REG_MAX
+from kerasdet.models.yolov8.box_coding import anchor_points, boxes_to_distances, distances_to_boxes
+from kerasdet.models.yolov8.config import YoloV8Config
 from kerasdet.train.fused_batchnorm import all_layers
+
+REG_MAX = YoloV8Config().reg_max
 
 
 @pytest.mark.parametrize("backbone", sorted(set(BACKBONES) - {"mobilenet_v2"}))  # v2: tests/unit/test_architectures.py
 def test_each_backbone_builds_with_three_pyramid_levels(backbone):
     model = build_detector(ModelConfig(backbone=backbone, alpha=0.75, input_size=96, weights="none"), 3)
     box_out, class_logits = model(np.zeros((1, 96, 96, 3), np.float32))
-    assert box_out.shape == (1, len(anchor_points(96)[0]), 4 * REG_MAX) and class_logits.shape[-1] == 3
+    assert box_out.shape == (1, len(anchor_points(InputSize.of(96))[0]), 4 * REG_MAX) and class_logits.shape[-1] == 3
 
 
 def test_mobilenet_v2_full_width_stays_under_5m_parameters():
@@ -63,24 +68,24 @@ def test_bad_weights_file_names_the_key(tmp_path):
 
 
 def test_box_coding_round_trip():
-    points, strides = anchor_points(64)
+    points, strides = anchor_points(InputSize.of(64))
     boxes = np.tile(np.array([[10.0, 12.0, 40.0, 50.0]], np.float32), (len(points), 1))[None]
     inside = (points[:, 0] > 10) & (points[:, 0] < 40) & (points[:, 1] > 12) & (points[:, 1] < 50)
-    d = np.asarray(boxes_to_distances(boxes, points, strides))
+    d = np.asarray(boxes_to_distances(boxes, points, strides, REG_MAX))
     back = np.asarray(distances_to_boxes(d, points, strides))[0]
     fits = inside & (np.asarray(d)[0].max(-1) < REG_MAX - 1.01)
     np.testing.assert_allclose(back[fits], boxes[0][fits], atol=1e-4)
 
 
 def test_assigner_picks_anchors_inside_the_box_and_scores_by_alignment():
-    points, _ = anchor_points(64)
+    points, _ = anchor_points(InputSize.of(64))
     a = len(points)
     gt_boxes = np.array([[[8, 8, 40, 40], [-1, -1, -1, -1]]], np.float32)
     gt_classes = np.array([[1, -1]], np.float32)
     pred = np.tile(np.array([[8, 8, 40, 40]], np.float32), (a, 1))[None]  # perfect boxes everywhere
     scores = np.full((1, a, 2), 0.5, np.float32)
     boxes, target_scores, fg = (np.asarray(t) for t in task_aligned_assign(
-        scores, pred, points, gt_classes, gt_boxes, num_classes=2, topk=5))
+        scores, pred, points, gt_classes, gt_boxes, num_classes=2, config=YoloV8Config(assign_topk=5)))
     inside = (points[:, 0] > 8) & (points[:, 0] < 40) & (points[:, 1] > 8) & (points[:, 1] < 40)
     assert 0 < fg[0].sum() <= 5 and (fg[0] <= inside).all()
     np.testing.assert_allclose(boxes[0][fg[0] > 0], [[8, 8, 40, 40]] * int(fg[0].sum()))
@@ -111,17 +116,18 @@ def test_unknown_arch_is_a_clear_error():
 
 
 def test_retinanet_anchor_matching_and_box_coding():
-    anchors = retinanet_anchors(64)
-    assert anchors.shape == (len(anchor_points(64)[0]) * 9, 4)
+    config = RetinaNetConfig()
+    anchors = retinanet_anchors(InputSize.of(64), config)
+    assert anchors.shape == (len(anchor_points(InputSize.of(64))[0]) * 9, 4)
     gt_boxes = np.array([[[4, 4, 36, 36], [50, 50, 54, 54], [-1] * 4]], np.float32)  # the 2nd is tiny
     gt_classes = np.array([[1, 0, -1]], np.float32)
-    boxes, classes, weight = (np.asarray(t) for t in match_anchors(anchors, gt_boxes, gt_classes))
+    boxes, classes, weight = (np.asarray(t) for t in match_anchors(anchors, gt_boxes, gt_classes, config))
     assert (classes[0] == 1).sum() >= 1 and (classes[0] == 0).sum() >= 1  # the tiny box claims its best
     assert (classes[0] == -1).sum() > 0.9 * len(anchors)
     np.testing.assert_allclose(boxes[0][classes[0] == 1], [[4, 4, 36, 36]] * int((classes[0] == 1).sum()))
     assert set(np.unique(weight)) <= {0.0, 1.0}
-    deltas = encode_deltas(boxes, anchors)
-    np.testing.assert_allclose(np.asarray(decode_deltas(deltas, anchors))[0][classes[0] >= 0],
+    deltas = encode_deltas(boxes, anchors, config.box_variance)
+    np.testing.assert_allclose(np.asarray(decode_deltas(deltas, anchors, config.box_variance))[0][classes[0] >= 0],
                                boxes[0][classes[0] >= 0], atol=1e-3)
 
 
@@ -157,7 +163,7 @@ def test_loss_is_the_same_with_or_without_box_padding(arch):
     classes = np.array([[2, -1], [0, 1]], np.float32)
     padded_boxes = np.concatenate([boxes, np.full((2, 30, 4), -1, np.float32)], axis=1)
     padded_classes = np.concatenate([classes, np.full((2, 30), -1, np.float32)], axis=1)
-    loss = get_architecture(arch).loss(96, 3)
+    loss = get_architecture(arch).loss(InputSize.of(96), 3)
     padded, plain = loss(predictions, padded_boxes, padded_classes), loss(predictions, boxes, classes)
     assert set(padded) == {"loss", *get_architecture(arch).loss_terms}
     np.testing.assert_allclose([float(padded[k]) for k in padded], [float(plain[k]) for k in padded], rtol=1e-5)

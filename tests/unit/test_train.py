@@ -112,6 +112,7 @@ def test_progressive_resizing_trains_the_first_epochs_small_then_carries_on_at_t
 
     import numpy as np
     from kerasdet.config import load_config
+    from kerasdet.core.input_size import InputSize
     from kerasdet.data.dataset import DetectionDataset
     from kerasdet.train.recipe import input_sizes
 
@@ -122,17 +123,18 @@ def test_progressive_resizing_trains_the_first_epochs_small_then_carries_on_at_t
         return input_sizes(cfg, DetectionDataset("frames", ["a"], records))[0]
 
     # 0.8 of 320, shaped like most training images; the last epochs at model.input_size
-    assert sizes([(400, 300)] * 3 + [(300, 400)]) == [[256, 192]] * 4 + [320] * 2  # 4:3 frames
-    assert sizes([(300, 400)] * 2)[0] == [192, 256]  # portrait photos
-    assert sizes([(1280, 720)])[0] == [256, 160]  # 16:9: 256x144, rounded to multiples of 32
-    assert sizes([(400, 300), (300, 400)])[0] == [256, 256]  # no shape shared by more than half: the square
-    assert sizes([(400, 300)], "train.progressive_scale=0.5")[0] == [160, 128]  # 160x120, rounded
-    assert sizes([(400, 300)], "train.progressive_scale=1")[:5] == [[320, 256]] * 4 + [320]  # the frames' rectangle
-    assert sizes([(640, 640)], "train.progressive_scale=1") == [320] * 6  # nothing smaller: no switch
+    assert sizes([(400, 300)] * 3 + [(300, 400)]) == [InputSize(256, 192)] * 4 + [InputSize(320, 320)] * 2  # 4:3
+    assert sizes([(300, 400)] * 2)[0] == InputSize(192, 256)  # portrait photos
+    assert sizes([(1280, 720)])[0] == InputSize(256, 160)  # 16:9: 256x144, rounded to multiples of 32
+    assert sizes([(400, 300), (300, 400)])[0] == InputSize(256, 256)  # no shape shared by more than half: the square
+    assert sizes([(400, 300)], "train.progressive_scale=0.5")[0] == InputSize(160, 128)  # 160x120, rounded
+    # the frames' rectangle
+    assert sizes([(400, 300)], "train.progressive_scale=1")[:5] == [InputSize(320, 256)] * 4 + [InputSize(320, 320)]
+    assert sizes([(640, 640)], "train.progressive_scale=1") == [InputSize(320, 320)] * 6  # nothing smaller: no switch
 
     trainer = untrained.trainer  # 64 x 64, one step taken
-    larger = trainer.resized(96)
-    assert larger.model.input_shape == (None, 96, 96, 3) and larger.input_size == 96
+    larger = trainer.resized(InputSize(96, 96))
+    assert larger.model.input_shape == (None, 96, 96, 3) and larger.input_size == InputSize(96, 96)
     assert all(np.array_equal(a, b) for a, b in zip(trainer.model.get_weights(), larger.model.get_weights()))
     state, carried = trainer.state(), larger.state()
     assert state.keys() == carried.keys() and all(np.array_equal(state[k], carried[k]) for k in state)

@@ -10,36 +10,15 @@ weights, so they cannot be built offline.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
-from ...core.letterbox import input_hw
+from ...core.input_size import InputSize
 from ...core.registry import BACKBONES
 
 STRIDES = (8, 16, 32)  # the pyramid levels P3, P4, P5 that the neck and every head work on
 PREPROCESS_LAYER = "preprocess"  # the [0, 255] -> [-1, 1] Rescaling; the int8 export keeps it float (tflite/convert.py)
-
-
-@dataclass(frozen=True)
-class BackboneSpec:
-    """One backbone's contract with the neck: the keras.applications constructor, and the layers whose
-    outputs are P3, P4, P5 (STRIDES); None: the deepest layer of each stride, found in the built model."""
-    constructor: str
-    taps: tuple[str, str, str] | None = None
-    own_preprocessing: bool = False  # takes include_preprocessing (turned off: PREPROCESS_LAYER does it)
-
-
-BACKBONE_SPECS = {  # one entry a name of core/registry.py's BACKBONES
-    # MobileNetV2's taps are chosen for a small neck: the expansion layers carry rich features at few
-    # channels, and at stride 32 the 320-channel projection avoids the 1280-channel head conv (wiring
-    # `out_relu` into a YOLOv8 neck gave 39 M parameters).
-    "mobilenet_v2": BackboneSpec("MobileNetV2", ("block_6_expand_relu", "block_13_expand_relu", "block_16_project")),
-    "mobilenet_v3_small": BackboneSpec("MobileNetV3Small", own_preprocessing=True),
-    "mobilenet_v3_large": BackboneSpec("MobileNetV3Large", own_preprocessing=True),
-}
-assert set(BACKBONE_SPECS) == set(BACKBONES), "core/registry.py's BACKBONES and BACKBONE_SPECS name the same backbones"
 
 
 class WeightsError(ValueError):
@@ -65,15 +44,15 @@ def cached_weights(name: str, alpha: float) -> Path:
     return home / "kerasdet" / f"{name}_{float(alpha)}_224_no_top.weights.h5"
 
 
-def build_backbone(name: str, alpha: float, input_size: int | list[int], weights: str) -> keras.Model:
-    """A model from float images in [0, 255] to [P3, P4, P5] feature maps; `input_size` as
-    model.input_size (a square side or [width, height]). ImageNet weights do not depend on it."""
-    shape = (*input_hw(input_size), 3)
+def build_backbone(name: str, alpha: float, input_size: InputSize, weights: str) -> keras.Model:
+    """A model from float images in [0, 255] of `input_size` to [P3, P4, P5] feature maps, tapped where
+    core/registry.py's `BACKBONES` says. ImageNet weights do not depend on the input size."""
+    shape = (*input_size.hw, 3)
     if weights not in ("imagenet", "none") and not Path(weights).is_file():
         raise WeightsError(f"model.weights: {weights} is not a file")
     cached = cached_weights(name, alpha)
     source = str(cached) if weights == "imagenet" and cached.is_file() else weights
-    spec = BACKBONE_SPECS[name]
+    spec = BACKBONES[name]
     kwargs = {"input_shape": shape, "alpha": alpha, "include_top": False,
               "weights": None if source == "none" else source}
     if spec.own_preprocessing:

@@ -1,4 +1,4 @@
-"""RetinaNet anchors: at strides 8/16/32, 3 scales x 3 aspect ratios per location.
+"""RetinaNet anchors: at strides 8/16/32, 3 scales x 3 aspect ratios per location (RetinaNetConfig).
 
 Base size 4 x stride, scales 2^(0, 1/3, 2/3), ratios (h/w) 0.5, 1, 2, as in RetinaNet
 (arXiv 1708.02002) and keras-hub; at input 320 that covers boxes of about 20 to 260 pixels.
@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...core.letterbox import input_hw
+from ...core.input_size import InputSize
 from ..common.backbones import STRIDES
-
-SCALES = (1.0, 2 ** (1 / 3), 2 ** (2 / 3))
-ASPECT_RATIOS = (0.5, 1.0, 2.0)
-ANCHORS_PER_LOCATION = len(SCALES) * len(ASPECT_RATIOS)
+from .config import RetinaNetConfig
 
 
-def retinanet_anchors(input_size: int | list[int], strides=STRIDES, base_scale: float = 4.0) -> np.ndarray:
-    """(N, 4) anchors, xyxy pixels of the model input (`input_size`: a square side or [width, height])."""
-    height, width = input_hw(input_size)
+def retinanet_anchors(input_size: InputSize, config: RetinaNetConfig, strides=STRIDES) -> np.ndarray:
+    """(N, 4) anchors, xyxy pixels of the model input."""
+    height, width = input_size.hw
+    base_scale = config.anchor_size
     anchors = []
     for stride in strides:
         sizes = [(base_scale * stride * s / np.sqrt(r), base_scale * stride * s * np.sqrt(r))
-                 for r in ASPECT_RATIOS for s in SCALES]  # (width, height)
+                 for r in config.aspect_ratios for s in config.anchor_scales]  # (width, height)
         ys, xs = np.meshgrid(np.arange(height // stride), np.arange(width // stride), indexing="ij")
         centres = (np.stack([xs.ravel(), ys.ravel()], 1) + 0.5) * stride  # (locations, 2)
         wh = np.array(sizes)  # (9, 2)

@@ -9,22 +9,21 @@ import math
 import keras
 
 from ..common.layers import separable_bn
-from .anchors import ANCHORS_PER_LOCATION
-
-PRIOR_PROBABILITY = 0.01  # RetinaNet's initial foreground probability: background swamps nothing
+from .config import RetinaNetConfig
 
 
-def retinanet_head(features, num_classes: int, width: int, name: str = "head"):
+def retinanet_head(features, num_classes: int, width: int, config: RetinaNetConfig, name: str = "head"):
     box_outputs, class_outputs = [], []
-    prior = -math.log((1 - PRIOR_PROBABILITY) / PRIOR_PROBABILITY)
+    anchors = config.anchors_per_location
+    prior = -math.log((1 - config.prior_probability) / config.prior_probability)
     for level, feature in enumerate(features):
         n = f"{name}_p{level + 3}"
         stem = separable_bn(feature, width, name=f"{n}_stem")
         box = separable_bn(stem, width, name=f"{n}_box")
-        box = keras.layers.Conv2D(ANCHORS_PER_LOCATION * 4, 1, name=f"{n}_box_out",
+        box = keras.layers.Conv2D(anchors * 4, 1, name=f"{n}_box_out",
                                   kernel_initializer=keras.initializers.RandomNormal(stddev=0.01))(box)
         cls = separable_bn(stem, width, name=f"{n}_cls")
-        cls = keras.layers.Conv2D(ANCHORS_PER_LOCATION * num_classes, 1, name=f"{n}_cls_out",
+        cls = keras.layers.Conv2D(anchors * num_classes, 1, name=f"{n}_cls_out",
                                   kernel_initializer=keras.initializers.RandomNormal(stddev=0.01),
                                   bias_initializer=keras.initializers.Constant(prior))(cls)
         box_outputs.append(keras.layers.Reshape((-1, 4), name=f"{n}_box_flat")(box))

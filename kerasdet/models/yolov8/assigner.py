@@ -10,11 +10,12 @@ from __future__ import annotations
 from keras import ops
 
 from ..common.boxes import pairwise_iou
+from .config import YoloV8Config
 
 
-def task_aligned_assign(scores, pred_boxes, points, gt_classes, gt_boxes, num_classes: int,
-                        topk: int = 10, alpha: float = 0.5, beta: float = 6.0):
-    """Targets for every anchor point.
+def task_aligned_assign(scores, pred_boxes, points, gt_classes, gt_boxes, num_classes: int, config: YoloV8Config):
+    """Targets for every anchor point: each box takes its `config.assign_topk` best-aligned points
+    inside it, alignment = class score ** assign_alpha * IoU ** assign_beta.
 
     scores (B, A, C) probabilities; pred_boxes (B, A, 4) xyxy pixels; points (A, 2) pixels;
     gt_classes (B, M) with -1 padding; gt_boxes (B, M, 4) xyxy pixels with -1 padding.
@@ -29,8 +30,8 @@ def task_aligned_assign(scores, pred_boxes, points, gt_classes, gt_boxes, num_cl
     px, py = points[None, None, :, 0], points[None, None, :, 1]
     inside = ops.cast((px > gt_boxes[..., 0:1]) & (px < gt_boxes[..., 2:3]) &
                       (py > gt_boxes[..., 1:2]) & (py < gt_boxes[..., 3:4]), "float32") * valid[..., None]
-    align = ops.power(class_scores, alpha) * ops.power(ious, beta) * inside
-    top_values, top_index = ops.top_k(align, topk)  # (B, M, k)
+    align = ops.power(class_scores, config.assign_alpha) * ops.power(ious, config.assign_beta) * inside
+    top_values, top_index = ops.top_k(align, config.assign_topk)  # (B, M, k)
     num_anchors = ops.shape(points)[0]
     chosen = ops.sum(ops.one_hot(top_index, num_anchors) * ops.cast(top_values > 1e-9, "float32")[..., None],
                      axis=-2)  # (B, M, A)
