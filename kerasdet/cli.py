@@ -11,7 +11,8 @@ os.environ.setdefault("NO_ALBUMENTATIONS_UPDATE", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")  # a missing camera is our one error line, not OpenCV's three
 
-from .config import ConfigError, load_config  # noqa: E402
+from .config import ConfigError, ModelConfig, load_config  # noqa: E402
+from .core.input_size import InputSize  # noqa: E402
 from .core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS, TILE_OVERLAP  # noqa: E402
 from .data.errors import DataError  # noqa: E402
 
@@ -45,7 +46,7 @@ def _cmd_demo_data(args) -> None:
 
 def _cmd_stats(args) -> None:
     from .data.stats import dataset_stats, format_stats, plot_stats
-    stats = dataset_stats(args.data, args.classes.split(",") if args.classes else None)
+    stats = dataset_stats(args.data, args.classes.split(",") if args.classes else None, args.input_size)
     if args.plot:
         plot_stats(stats, args.plot)
     public = {k: v for k, v in stats.items() if not k.startswith("_")}
@@ -131,11 +132,15 @@ def _cmd_inspect(args) -> None:
 
 
 def _width_x_height(text: str) -> tuple[int, int]:
-    """'320x240' -> (height 240, width 320)."""
+    """'320x240' -> (height 240, width 320); '320', a square: (320, 320)."""
     try:
-        width, height = (int(n) for n in text.lower().split("x"))
+        sides = [int(n) for n in text.lower().split("x")]
+        width, height = sides * 2 if len(sides) == 1 else sides  # three sides: ValueError too
+        if min(width, height) < 1:
+            raise ValueError(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r}: write WIDTHxHEIGHT, e.g. 320x240") from None
+        raise argparse.ArgumentTypeError(f"{text!r}: write WIDTHxHEIGHT, e.g. 320x240, or one side for a "
+                                         "square, e.g. 320") from None
     return height, width
 
 
@@ -396,6 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", help="comma-separated class names; others are reported as problems")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--plot", help="save distribution plots to this PNG")
+    p.add_argument("--input-size", type=_width_x_height, default=str(InputSize.of(ModelConfig.input_size)),
+                   metavar="WxH", help="the model's input (model.input_size), to report the boxes' sizes as the "
+                   "model sees them, each image letterboxed into it (default: %(default)s)")
     p.set_defaults(func=_cmd_stats)
 
     p = sub.add_parser("split", help="write train/val/test file lists (files are not moved)")

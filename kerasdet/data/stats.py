@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.files import write_file
+from ..core.letterbox import letterbox_shape
 from .dataset import DetectionDataset, load_dataset
 
 
@@ -21,8 +22,34 @@ def box_table(dataset: DetectionDataset) -> pd.DataFrame:
     return df
 
 
-def dataset_stats(source: str | Path, classes: list[str] | None = None) -> dict:
-    """Counts and distributions; problems are reported, not raised (bad files are left out)."""
+def seen_sides(dataset: DetectionDataset, input_hw: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """(The shorter side of each box in pixels of the model's input, its class): each image letterboxed
+    into `input_hw` (height, width), as training, evaluation and every runtime do. What the detector
+    has to localise, not what the photo holds: a 40-pixel object of a 1280x720 frame is 10 at 320."""
+    sides = [np.minimum(r.boxes[:, 2] - r.boxes[:, 0], r.boxes[:, 3] - r.boxes[:, 1])
+             * letterbox_shape((r.height, r.width), input_hw)[1] for r in dataset.records]
+    labels = [r.labels for r in dataset.records]
+    return np.concatenate(sides + [np.zeros(0)]).astype(np.float64), np.concatenate(labels + [np.zeros(0, int)])
+
+
+def _spread(sides: np.ndarray) -> dict:
+    return {"min": round(float(sides.min()), 1), "p5": round(float(np.percentile(sides, 5)), 1),
+            "median": round(float(np.median(sides)), 1), "boxes": int(len(sides))}
+
+
+def seen_size_stats(dataset: DetectionDataset, input_hw: tuple[int, int]) -> dict:
+    """Min / 5th percentile / median of `seen_sides`, overall and per class (a class without boxes left out)."""
+    sides, labels = seen_sides(dataset, input_hw)
+    if not len(sides):
+        return {}
+    per_class = {name: _spread(sides[labels == c]) for c, name in enumerate(dataset.class_names) if (labels == c).any()}
+    return {"input_size": f"{input_hw[1]}x{input_hw[0]}", **_spread(sides), "per_class": per_class}
+
+
+def dataset_stats(source: str | Path, classes: list[str] | None = None,
+                  input_hw: tuple[int, int] | None = None) -> dict:
+    """Counts and distributions; problems are reported, not raised (bad files are left out). With
+    `input_hw` (model.input_size as (height, width)), the boxes' sizes as the model will see them."""
     ds = load_dataset(source, classes, on_error="skip")
     boxes = box_table(ds)
     sizes = pd.Series([f"{r.width}x{r.height}" for r in ds.records]).value_counts()
@@ -40,6 +67,7 @@ def dataset_stats(source: str | Path, classes: list[str] | None = None) -> dict:
         "box_width_px": describe(boxes.w) if len(boxes) else {},
         "box_height_px": describe(boxes.h) if len(boxes) else {},
         "box_aspect_w_over_h": describe(boxes.aspect) if len(boxes) else {},
+        "box_side_at_input_px": seen_size_stats(ds, input_hw) if input_hw else {},
         "images_dropped": ds.images_dropped,
         "boxes_dropped": ds.boxes_dropped,
         "problems": [str(p) for p in ds.problems],
@@ -61,6 +89,12 @@ def format_stats(stats: dict) -> str:
         if stats[key]:
             d = stats[key]
             lines.append(f"  {key}: min {d['min']:g}, median {d['50%']:g}, max {d['max']:g}")
+    seen = stats.get("box_side_at_input_px")
+    if seen:
+        smallest = min(seen["per_class"].items(), key=lambda item: item[1]["median"])
+        lines.append(f"  box shorter side at the {seen['input_size']} input (model.input_size): min {seen['min']:g}, "
+                     f"5th percentile {seen['p5']:g}, median {seen['median']:g} px; smallest class {smallest[0]} "
+                     f"(median {smallest[1]['median']:g} px)")
     lines.append(f"  problems: {len(stats['problems'])} (left out: {stats['images_dropped']} images, "
                  f"{stats['boxes_dropped']} boxes; `train` leaves out boxes with no area in the image and stops "
                  "on the others unless data.on_error: skip)")

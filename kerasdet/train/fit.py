@@ -24,7 +24,7 @@ from ..eval.metrics import public_metrics
 from .distribute import make_strategy, worker_name, writes_the_run
 from .engine import Session, setup, train_one_epoch, validate, validation
 from .history import RunHistory
-from .recipe import backbone_frozen, input_sizes, mosaic_on, validated
+from .recipe import backbone_frozen, input_sizes, mosaic_on, small_object_advice, validated
 from .run_folder import Progress, RunFolder
 
 
@@ -81,6 +81,9 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     say = (lambda text: None) if quiet else print
     if why:
         say(why)
+    advice = small_object_advice(train_ds, sizes[-1])  # sizes[-1]: model.input_size
+    if advice:
+        say(advice)
     s = setup(cfg, train_ds, sizes[0], strategy)
     evaluator = validation(cfg, val_ds)
     fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},

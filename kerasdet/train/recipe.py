@@ -1,11 +1,18 @@
 """What the config decides for each epoch, in pure functions: its input size (progressive resizing),
-whether the backbone trains, whether it ends with a validation, whether mosaic is on."""
+whether the backbone trains, whether it ends with a validation, whether mosaic is on; and whether the
+input is large enough for the objects (a word at the start when it is not)."""
 from __future__ import annotations
+
+import numpy as np
 
 from ..config import Config
 from ..core.input_size import InputSize
 from ..core.letterbox import common_frame
 from ..data.dataset import DetectionDataset
+from ..data.stats import seen_sides
+from ..models.common.backbones import STRIDES
+
+SMALL_SHARE = 0.1  # the share of training boxes too small at the input that earns a word at the start
 
 
 def backbone_frozen(cfg: Config, epoch: int) -> bool:
@@ -40,3 +47,23 @@ def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list[InputSize
     why = (f"input {small} for the first {t.progressive_epochs} epochs (train.progressive_scale "
            f"{t.progressive_scale:g} of {full}, {shape}), then {full}")
     return [small] * t.progressive_epochs + [full] * (t.epochs - t.progressive_epochs), why
+
+
+def small_object_advice(train_ds: DetectionDataset, input_size: InputSize) -> str:
+    """A sentence when SMALL_SHARE or more of the training boxes have a shorter side under the finest
+    stride (8 px) at the input, where a head has under one cell to place them by (a 40-pixel object of a
+    1280x720 frame is 10 at 320); '' otherwise. The larger input it names brings that smallest share to 8."""
+    finest = STRIDES[0]
+    sides, labels = seen_sides(train_ds, input_size.hw)
+    share = float(np.mean(sides < finest)) if len(sides) else 0.0
+    if share < SMALL_SHARE:
+        return ""
+    medians = {name: float(np.median(sides[labels == c])) for c, name in enumerate(train_ds.class_names)
+               if (labels == c).any()}
+    smallest = min(medians, key=medians.get)
+    larger = input_size.scaled(finest / max(float(np.percentile(sides, 100 * SMALL_SHARE)), 1e-3))
+    return (f"{share:.0%} of the training boxes are under {finest} px at the {input_size} input (their shorter "
+            f"side after the letterbox; class {smallest} has a median of {medians[smallest]:.0f} px), less than a "
+            f"stride-{finest} head localises well: set model.input_size to about {larger} "
+            f"({larger.to_config()} in the config), or keep it and run detect, evaluate and cam with --tile "
+            f"{input_size} on the full-size frames.")
