@@ -45,8 +45,9 @@ def test_cli_lr_find_writes_the_curve_and_suggests_a_rate(tiny_project, tmp_path
 
 def test_lr_find_ramps_at_the_size_training_starts_at(tiny_project, tmp_path):
     from kerasdet.config import load_config
+    from kerasdet.core.input_size import InputSize
     from kerasdet.train.lr_find import lr_find
 
     cfg = load_config(tiny_config(tiny_project, 3, progressive_epochs=2))
     result = lr_find(cfg, steps=3, out=tmp_path / "lr", quiet=True)
-    assert cfg.model.input_size == 96 and result.input_size == [64, 64] and len(result.losses) == 3
+    assert cfg.model.input_size == 96 and result.input_size == InputSize(64, 64) and len(result.losses) == 3
