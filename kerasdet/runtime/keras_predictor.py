@@ -16,14 +16,16 @@ from ..models.detector import detection_nms
 class KerasPredictor:
     def __init__(self, model: keras.Model, card: ModelCard):
         self.model, self.card = model, card
-        self.input_size = InputSize.of(card.input_size)  # images are letterboxed to it
+        self.input_size = card.input_size  # as the card writes it, as TFLiteDetector's
+        size = InputSize.of(card.input_size)
+        self.input_hw = size.hw  # (height, width) images are letterboxed to
         self.class_names = card.class_names
         arch = get_architecture(card.arch)
         nms = card.nms
 
         @tf.function(reduce_retracing=True)
         def run(images):
-            boxes, scores = arch.decode(model(images, training=False), self.input_size)
+            boxes, scores = arch.decode(model(images, training=False), size)
             return tf.map_fn(
                 lambda x: detection_nms(x[0], x[1], nms),
                 (boxes, scores), fn_output_signature=(tf.float32, tf.float32, tf.int32, tf.int32))
@@ -38,7 +40,7 @@ class KerasPredictor:
         """RGB uint8 images of any size -> detections in their own pixels."""
         results = []
         for start in range(0, len(images), batch_size):
-            chunk = [letterbox(im, self.input_size.hw) for im in images[start:start + batch_size]]
+            chunk = [letterbox(im, self.input_hw) for im in images[start:start + batch_size]]
             batch = np.stack([c[0] for c in chunk]).astype(np.float32)
             boxes, scores, classes, counts = (t.numpy() for t in self._run(tf.constant(batch)))
             originals = images[start:start + batch_size]
