@@ -19,8 +19,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench_web import frames_of  # noqa: E402  (tools/bench_web.py)
-from web_browser import drive, serve, web_site, write_y4m  # noqa: E402  (tools/web_browser.py)
+from bench_web import frames_of  # tools/bench_web.py
+from web_browser import drive, serve, web_site, write_y4m  # tools/web_browser.py
 
 PHONE = (430, 760)  # CSS pixels of a phone's screen, portrait
 

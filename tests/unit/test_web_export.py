@@ -15,6 +15,7 @@ import tarfile
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from conftest import load_tool
 
@@ -169,15 +170,22 @@ def need_browser():
 @pytest.fixture(scope="module")
 def page_run(untrained_tflite, demo_data, tmp_path_factory):
     """Each architecture's untrained int8 model in the page: a demo picture fetched, the same one picked
-    with the file input, a screenshot."""
+    with the file input, a screenshot; then the picture again in the page opened as a user opens it (no
+    query), its config.json's score set to the median score of the first answer."""
     need_browser()
     tmp = tmp_path_factory.mktemp("web")
-    web.web_site(untrained_tflite["int8"], tmp / "site")
-    picture = sorted(demo_data.glob("*.jpg"))[0]
+    site = web.web_site(untrained_tflite["int8"], tmp / "site")
+    picture = min(demo_data.glob("*.jpg"))
     (tmp / "picture.jpg").write_bytes(picture.read_bytes())
     with web.serve(tmp) as url:
-        return web.drive({"url": f"{url}site/{web.ALL}", "images": ["/picture.jpg"], "upload": [str(picture)],
-                          "screenshot": str(tmp / "page.png")}, timeout_s=90)
+        answer = web.drive({"url": f"{url}site/{web.ALL}", "images": ["/picture.jpg"], "upload": [str(picture)],
+                            "screenshot": str(tmp / "page.png")}, timeout_s=90)
+        config = json.loads((site / "config.json").read_text())
+        config["score"] = float(np.median([d["score"] for d in answer["images"][0]["detections"]]))
+        (site / "config.json").write_text(json.dumps(config))
+        answer["defaults"] = web.drive({"url": f"{url}site/", "images": ["/picture.jpg"]}, timeout_s=90)
+        answer["defaults"]["score"] = config["score"]
+    return answer
 
 
 def test_the_page_loads_the_model_and_reports_ready(page_run):
@@ -191,3 +199,12 @@ def test_the_page_loads_the_model_and_reports_ready(page_run):
 def test_a_picked_image_is_detected_as_the_same_image_fetched(page_run):
     """The user's path (<input type=file>) and the scripts' (kerasdet.detectUrl) give the same answer."""
     assert page_run["uploads"][0]["detections"] == page_run["images"][0]["detections"]
+
+
+def test_the_page_keeps_the_score_its_config_json_says(page_run):
+    """Opened without a query, the page keeps the detections scoring config.json's `score` or more (kerasdet's
+    CONF as exported: test_the_site_holds_what_the_page_loads_and_kerasdet_threshold), all of them."""
+    every = page_run["images"][0]["detections"]
+    kept = page_run["defaults"]["images"][0]["detections"]
+    assert 0 < len(kept) < len(every)
+    assert kept == [d for d in every if d["score"] >= page_run["defaults"]["score"]]

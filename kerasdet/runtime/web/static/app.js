@@ -144,25 +144,31 @@ function stopCamera() {
   $("camera").textContent = "Start camera";
 }
 
+// The picture and its boxes, the best drawn last (on top). A small frame is drawn enlarged, so that
+// the labels stay sharp when the page shows it at the screen's width.
 function draw(source, width, height, detections) {
   const canvas = $("view");
   const ctx = canvas.getContext("2d");
-  if (canvas.width !== width || canvas.height !== height) [canvas.width, canvas.height] = [width, height];
-  ctx.drawImage(source, 0, 0, width, height);
-  const line = Math.max(2, Math.round(Math.min(width, height) / 160));
+  const scale = Math.max(1, 640 / width);
+  const [w, h] = [Math.round(width * scale), Math.round(height * scale)];
+  if (canvas.width !== w || canvas.height !== h) [canvas.width, canvas.height] = [w, h];
+  ctx.drawImage(source, 0, 0, w, h);
+  const line = Math.max(2, Math.round(Math.min(w, h) / 140));
   ctx.lineWidth = line;
-  ctx.font = `${line * 6}px system-ui, sans-serif`;
+  ctx.font = `${line * 8}px system-ui, sans-serif`;
   ctx.textBaseline = "top";
-  for (const { box: [x0, y0, x1, y1], className, score } of detections) {
+  for (const { box, className, score } of [...detections].sort((a, b) => a.score - b.score)) {
+    const [x0, y0, x1, y1] = box.map((v) => v * scale);
     const color = COLORS[Math.max(0, state.config.classes.indexOf(className)) % COLORS.length];
     const label = `${className} ${score.toFixed(2)}`;
-    const [w, h] = [ctx.measureText(label).width + 2 * line, line * 7];
-    const top = y0 >= h ? y0 - h : y0; // above the box, inside it at the image's top edge
+    const [labelW, labelH] = [ctx.measureText(label).width + 2 * line, line * 9];
+    const top = y0 >= labelH ? y0 - labelH : y0; // above the box, inside it at the picture's top edge
+    const left = Math.max(0, Math.min(x0, w - labelW)); // inside the picture at its right edge
     ctx.strokeStyle = ctx.fillStyle = color;
     ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
-    ctx.fillRect(x0, top, w, h);
+    ctx.fillRect(left, top, labelW, labelH);
     ctx.fillStyle = "#fff";
-    ctx.fillText(label, x0 + line, top + line / 2);
+    ctx.fillText(label, left + line, top + line / 2);
   }
   $("hint").hidden = true;
 }
