@@ -21,7 +21,7 @@ from conftest import load_tool
 
 from kerasdet.cli import main as cli
 from kerasdet.core.card import ModelCard, write_card
-from kerasdet.core.files import OutputExistsError, owned_files
+from kerasdet.core.files import OutputExistsError, owned_files, write_bytes
 from kerasdet.core.postprocess import CONF
 from kerasdet.runtime.web import bundle
 from kerasdet.runtime.web.site import MADE_BY, export_web
@@ -134,6 +134,29 @@ def test_the_site_holds_what_the_page_loads_and_kerasdet_threshold(fake_package,
     html = (site / "index.html").read_text()
     assert '<script src="vision_bundle.js">' in html and "http" not in html.replace("http-equiv", "")  # no CDN
     assert export_web(model, site, mediapipe_web=given) == site  # the same command again: its own files
+
+
+def test_a_checkpoint_is_exported_to_int8_into_the_site(fake_package, tmp_path, monkeypatch, capsys):
+    """`kerasdet export best.keras --format web`: convert.export writes the int8 file into the site (its own
+    tests convert; here a stand-in writes what it would), with the options export takes."""
+    import kerasdet.tflite.convert as convert
+    calls = []
+
+    def export(model, fmt, calib, out, input_shape=None, keep_float=None):
+        calls.append((Path(model).name, fmt, calib, Path(out), input_shape, keep_float))
+        return write_bytes(out, card_carrying_tflite(tmp_path / "converted.tflite").read_bytes())
+
+    monkeypatch.setattr(convert, "export", export)
+    checkpoint = tmp_path / "run" / "best.keras"
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"a checkpoint")
+    given = tmp_path / "package.tgz"
+    given.write_bytes(fake_package)
+    assert cli(["export", str(checkpoint), "--format", "web", "--mediapipe-web", str(given), "--calib", "photos",
+                "--input-shape", "64x48", "--keep-float", "Conv1"]) == 0
+    site = tmp_path / "run" / "best_web"
+    assert calls == [("best.keras", "int8", "photos", site / "model.tflite", (48, 64), "Conv1")]
+    assert "model.tflite" in owned_files(site) and f"wrote {site}/" in capsys.readouterr().out
 
 
 def test_the_site_refuses_a_folder_of_the_users_and_a_foreign_model(fake_package, tmp_path, capsys):
