@@ -128,9 +128,9 @@ class AugmentConfig:
                               "and contexts per step")
     close_mosaic: int = _key(0, "the last this many epochs train without mosaic, on pictures like the ones the "
                                 "model will see")
-    resize: float = _key(0.5, "probability that a picture is shrunk to the input by nearest, area or cubic "
+    resize: float = _key(1.0, "probability that a picture is shrunk to the input by nearest, area or cubic "
                               "interpolation, not bilinear: MediaPipe, browsers and phones each resize their "
-                              "own way, and the model should not care")
+                              "own way, and the model should not care (docs/results/2026-12-07-resize-parity.md)")
 
 
 @dataclass
