@@ -186,7 +186,8 @@ function setStatus(text, isError = false) {
 
 function fail(err) {
   state.error = String(err.message || err);
-  setStatus(`cannot run the model: ${state.error}`, true);
+  const served = location.protocol === "file:" ? " (open the page through a web server: python -m http.server)" : "";
+  setStatus(`cannot run the model: ${state.error}${served}`, true);
 }
 
 function ifReady(task) {
