@@ -49,6 +49,16 @@ def load_tool(name):
 TOOLS = Path(__file__).parents[1] / "tools"
 
 
+def need_browser() -> None:
+    """Skip here without Chromium, node and tests/web's npm packages (tools/web_browser.py says which is
+    missing); fail on CI (CI=true), whose .ci/run installs them: no browser test is skipped there."""
+    why = load_tool("web_browser").missing()
+    if why and os.environ.get("CI") == "true":
+        pytest.fail(f"{why}: CI installs them (.ci/run)")
+    if why:
+        pytest.skip(why)
+
+
 def tree_digest(folder: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):

@@ -6,7 +6,9 @@ does what the README says fails here (tests/unit/test_docs.py only parses them).
 What is swapped, and nothing else: the data is tiny synthetic hearts and stars (`make_demo_dataset`),
 so training commands get TINY (one epoch at 64 pixels, no pretrained weights to download) and the
 hands configs the demo's classes; `configs/mine.yaml` is edited after `cp` as the README tells the
-reader to; a camera (`0`) is a synthetic clip, shown headless; `lr-find` takes a few steps; the demo
+reader to; `--resume` meets a run as a kill leaves it (no results.json yet: the run it names
+finished here); `--format web` takes the MediaPipe bundle tests/web's `npm ci` installed (as a reader
+offline would, `--mediapipe-web`); a camera (`0`) is a synthetic clip, shown headless; `lr-find` takes a few steps; the demo
 and tools/frontier.py run small (frontier without MediaPipe Hands, whose venv is a download of its
 own). Not run: the install and test commands (.ci/run is them), `labelImg` (a GUI) and `mkdocs serve`
 (a server; .ci/run builds the same site with --strict).
@@ -38,6 +40,7 @@ TINY = ["--set", "model.weights=none", "--set", "model.input_size=64", "--set", 
         "--set", "train.batch_size=8", "--set", "train.eval_every=1"]
 DEMO_CLASSES = ["--set", "data.classes=[heart, star]"]
 PLACEHOLDERS = {"path/to/data": "photos", "path/to/photos": "photos", "kangaroo": "heart"}
+MEDIAPIPE_WEB = ROOT / "tests" / "web" / "node_modules" / "@mediapipe" / "tasks-vision"
 NOT_RUN = {"labelImg", "python3", ".venv/bin/pip", ".venv/bin/mkdocs"}  # see the docstring
 
 
@@ -61,6 +64,8 @@ def as_run_here(tokens: list[str], clip: Path) -> list[str]:
             tokens += ["--out", "runs/kfold"]
         if verb == "demo":
             tokens += ["--n", "40", "--epochs", "1"]
+        if verb == "export" and "web" in tokens:
+            tokens += ["--mediapipe-web", str(MEDIAPIPE_WEB)]
         if verb == "cam" and tokens[3] == "0":
             tokens[3:4] = [str(clip), "--headless"]
     elif tokens[:2] == ["python", "tools/frontier.py"]:
@@ -101,6 +106,8 @@ def test_every_readme_command_runs_as_written(reader_folder, capsys):
             if argv[2] == "configs/mine.yaml":
                 point_mine_at_the_lists(root / argv[2])
         elif argv[0] in KERASDET:
+            if "--resume" in argv:
+                (root / argv[argv.index("--resume") + 1] / "results.json").unlink()  # as if killed at its end
             code = kerasdet_main(argv[1:])
             assert code in (0, None), f"{where}: exit {code}\n{capsys.readouterr().err[-2000:]}"
         elif argv[0] in PYTHON:
@@ -112,7 +119,8 @@ def test_every_readme_command_runs_as_written(reader_folder, capsys):
     # what the README promises the commands leave behind
     for path in ("runs/demo/demo_summary.json", "splits/mine/val.txt", "runs/mine/best.keras",
                  "runs/mine/plots", "runs/mine/best_int8.tflite", "stats.png", "grid.png", "runs/hands1/best.keras",
-                 "runs/hands1/best_int8.tflite", "runs/try/best.keras", "frontier/frontier.md"):
+                 "runs/hands1/best_int8.tflite", "runs/hands1/best_web/index.html", "runs/try/best.keras",
+                 "frontier/frontier.md"):
         assert (root / path).exists(), f"{path}: a README command should have written it"
     assert {"demo", "split", "train", "evaluate", "export", "cam", "stats", "preview", "lr-find", "kfold",
             "inspect"} <= set(ran)

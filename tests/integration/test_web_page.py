@@ -4,13 +4,12 @@ of the demo video) it processes frames and finds the hearts and stars. The site,
 the page loading untrained models: tests/unit/test_web_export.py. Without Chromium, Node.js or
 tests/web/node_modules these skip here and fail on CI (CI=true), which installs them (.ci/run)."""
 import json
-import os
 
 import cv2
 import numpy as np
 import pytest
 
-from conftest import load_tool
+from conftest import load_tool, need_browser
 from kerasdet.core.detections import box_iou_matrix
 from kerasdet.runtime.tflite_detector import TFLiteDetector
 
@@ -21,12 +20,8 @@ CAMERA_SCORE = COMPARED_ABOVE = 0.1
 
 
 @pytest.fixture(autouse=True)
-def need_browser():
-    why = web.missing()
-    if why and os.environ.get("CI") == "true":
-        pytest.fail(f"{why}: CI installs them (.ci/run)")
-    if why:
-        pytest.skip(why)
+def browser():
+    need_browser()
 
 
 def mediapipe_box(box: np.ndarray) -> np.ndarray:

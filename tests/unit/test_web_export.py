@@ -17,7 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import load_tool
+from conftest import load_tool, need_browser
 
 from kerasdet.cli import main as cli
 from kerasdet.core.card import ModelCard, write_card
@@ -181,15 +181,6 @@ def test_the_site_refuses_a_folder_of_the_users_and_a_foreign_model(fake_package
 
 
 # --- the page in headless Chromium ----------------------------------------------------------------
-def need_browser():
-    """Skip here without a browser, fail on CI (CI=true), which installs one (.ci/run)."""
-    why = web.missing()
-    if why and os.environ.get("CI") == "true":
-        pytest.fail(f"{why}: CI installs them (.ci/run)")
-    if why:
-        pytest.skip(why)
-
-
 @pytest.fixture(scope="module")
 def page_run(untrained_tflite, demo_data, tmp_path_factory):
     """Each architecture's untrained int8 model in the page: a demo picture fetched, the same one picked
