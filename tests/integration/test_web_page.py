@@ -4,6 +4,7 @@ of the demo video) it processes frames and finds the hearts and stars. The site,
 the page loading untrained models: tests/unit/test_web_export.py. Without Chromium, Node.js or
 tests/web/node_modules these skip here and fail on CI (CI=true), which installs them (.ci/run)."""
 import json
+import shutil
 
 import cv2
 import numpy as np
@@ -77,15 +78,18 @@ def test_image_detections_match_tflite_detector(exported, tiny_project):
 
 def test_camera_mode_processes_frames_and_finds_the_demo_shapes(exported, clip, tmp_path):
     """Chromium's fake camera plays the demo clip (a .y4m, looped); the page detects on each new frame and
-    boxes the shape (any class: the tiny model mixes hearts and stars up). The shot: tmp_path/camera.png."""
+    boxes the shape (any class: the tiny model mixes hearts and stars up). The site runs from a copy of the
+    exported folder (as on another machine) and asks nothing of any other host: it works offline.
+    The shot: tmp_path/camera.png."""
     path, truth = clip
     frames = web.video_frames(path)
     video = web.write_y4m(tmp_path / "clip.y4m", frames, fps=10)
-    web.web_site(exported["int8"], tmp_path / "site")
-    with web.serve(tmp_path / "site") as url:
+    shutil.copytree(web.web_site(exported["int8"], tmp_path / "site"), tmp_path / "copied")
+    with web.serve(tmp_path / "copied") as url:
         answer = web.drive({"url": f"{url}?score={CAMERA_SCORE}", "video": str(video), "cameraFrames": 20,
                             "screenshot": str(tmp_path / "camera.png")}, timeout_s=90)
     assert answer["ready"] and answer["error"] is None, answer["console"]
+    assert answer["foreign"] == [], f"the page asked other hosts: {answer['foreign']}"
     seen = answer["camera"]
     assert len(seen) >= 15 and [s["frame"] for s in seen] == sorted({s["frame"] for s in seen}), seen
     classes = json.loads((tmp_path / "site" / "config.json").read_text())["classes"]

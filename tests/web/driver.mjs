@@ -9,7 +9,8 @@
 //       upload: [file path, ...] (each picked with the page's <input type=file>, as a user does),
 //       cameraFrames (start the camera and keep this many frames' detections), screenshot (a .png path)}
 // Answer: {ready, error, console, images: [{detections, ms}], passes: [[ms, ...]], uploads: [{detections, ms}],
-//          camera: [{frame, detections, ms, fps}, ...], screenshot}
+//          camera: [{frame, detections, ms, fps}, ...], screenshot,
+//          foreign: [url, ...] (every request the page made outside the origin that served it: none, offline)}
 import { readFileSync } from "node:fs";
 import puppeteer from "puppeteer-core";
 
@@ -24,7 +25,7 @@ if (job.video) {
             `--use-file-for-fake-video-capture=${job.video}`);
 }
 const answer = { ready: false, error: null, console: [], images: [], passes: [], uploads: [], camera: [],
-                 screenshot: null };
+                 screenshot: null, foreign: [] };
 const browser = await puppeteer.launch({ executablePath: job.chromium, headless: true, args, timeout });
 try {
   const page = await browser.newPage();
@@ -32,6 +33,11 @@ try {
   await page.setViewport({ width: job.width ?? 900, height: job.height ?? 760 });
   page.on("console", (message) => answer.console.push(`${message.type()}: ${message.text()}`));
   page.on("pageerror", (err) => answer.console.push(`pageerror: ${err.message}`));
+  const origin = new URL(job.url).origin;
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    if (!["data:", "blob:"].includes(url.protocol) && url.origin !== origin) answer.foreign.push(request.url());
+  });
   await page.goto(job.url);
   await page.waitForFunction("window.kerasdet && (window.kerasdet.ready || window.kerasdet.error)");
   Object.assign(answer, await page.evaluate("({ready: kerasdet.ready, error: kerasdet.error})"));
