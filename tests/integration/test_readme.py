@@ -39,7 +39,7 @@ TINY = ["--set", "model.weights=none", "--set", "model.input_size=64", "--set", 
         "--set", "train.progressive_epochs=0", "--set", "train.freeze_backbone_epochs=0",
         "--set", "train.batch_size=8", "--set", "train.eval_every=1"]
 DEMO_CLASSES = ["--set", "data.classes=[heart, star]"]
-PLACEHOLDERS = {"path/to/data": "photos", "path/to/photos": "photos", "kangaroo": "heart"}
+PLACEHOLDERS = {"path/to/data": "photos", "path/to/photos": "photos", "kangaroo": "heart,star"}  # the photos hold both
 MEDIAPIPE_WEB = ROOT / "tests" / "web" / "node_modules" / "@mediapipe" / "tasks-vision"
 NOT_RUN = {"labelImg", "python3", ".venv/bin/pip", ".venv/bin/mkdocs"}  # see the docstring
 
