@@ -68,15 +68,11 @@ def tree_digest(folder: Path) -> str:
 
 
 def pytest_collection_modifyitems(items):
-    """Each test is marked by its folder: `-m unit` runs tests/unit/ alone, `-m integration` the chain.
-    The tests that need the tiny trained model run in one xdist worker (`--dist loadgroup` in pyproject):
-    session fixtures are per worker, and two workers each trained it (a third of the suite's time)."""
+    """Each test is marked by its folder: `-m unit` runs tests/unit/ alone, `-m integration` the chain."""
     for item in items:
         folder = Path(item.fspath).parent.name
         if folder in ("unit", "integration"):
             item.add_marker(getattr(pytest.mark, folder))
-        if "trained" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("trained"))
 
 
 @pytest.fixture
