@@ -70,6 +70,16 @@ def read_card(path: str | Path) -> ModelCard:
         raise ModelCardError(f"{path}: unreadable kerasdet model card ({err})") from None
 
 
+def is_kerasdet_model(path: str | Path) -> bool:
+    """A .tflite kerasdet exported (it carries a card): an earlier export a new one may replace, or one the
+    web export may copy. Here, not in tflite/convert.py, so that asking costs no TensorFlow import."""
+    try:
+        read_card(path)
+    except (OSError, ModelCardError):
+        return False
+    return Path(path).suffix == ".tflite"
+
+
 def check_card_fits(card: ModelCard, head_classes: int | None, path: str | Path) -> ModelCard:
     """The card's class names are one per class the model's head scores: an edited card (or one from
     another model) would name every detection wrongly, so it is refused when the model is opened.

@@ -32,7 +32,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..core.card import CARD_FILE, ModelCard, ModelCardError, read_card
+from ..core.card import CARD_FILE, ModelCard, is_kerasdet_model
 from ..core.files import check_new, write_bytes
 from ..core.class_names import class_names_to_text
 from ..core.input_size import InputSize
@@ -215,15 +215,6 @@ def export(model_path: str | Path, fmt: str = "int8", calib: str | Path | None =
     _check_input_shape(input_shape, size)
     flatbuffer = convert(model, card, fmt, data, calib_count, input_shape, keep_float)
     return write_bytes(out, attach_card(with_metadata(compact_flatbuffer(flatbuffer), card), card), replace)
-
-
-def is_kerasdet_model(path: Path) -> bool:
-    """A model file kerasdet exported (it carries a card): an earlier export a new one may replace."""
-    try:
-        read_card(path)
-    except (OSError, ModelCardError):
-        return False
-    return path.suffix == ".tflite"
 
 
 def calibration_data(model_path: Path, card: ModelCard, calib: str | Path | None, fmt: str) -> str | Path | None:

@@ -15,7 +15,7 @@ import json
 from importlib.resources import files
 from pathlib import Path
 
-from ...core.card import ModelCardError, read_card
+from ...core.card import is_kerasdet_model, read_card
 from ...core.files import claim_folder, write_bytes, write_text
 from ...core.postprocess import CONF, MAX_DETECTIONS
 from .bundle import PACKAGE, VERSION, bundle_files
@@ -50,16 +50,13 @@ def export_web(model_path: str | Path, out: str | Path | None = None, mediapipe_
 
 def _write_model(model_path: Path, target: Path, calib, input_shape, keep_float) -> Path:
     """The int8 model at `target`: exported from a `.keras`, or a kerasdet `.tflite` copied (any format:
-    the user chose it). The card is read here, not by tflite/convert's is_kerasdet_model: that module
-    loads TensorFlow, seconds a copy does not need."""
+    the user chose it) without loading TensorFlow."""
     if model_path.suffix == ".keras":
         from ...tflite.convert import export
         return export(model_path, "int8", calib, target, input_shape=input_shape, keep_float=keep_float)
-    try:
-        read_card(model_path)
-    except (OSError, ModelCardError):
+    if not is_kerasdet_model(model_path):
         raise ValueError(f"{model_path} is not a .tflite kerasdet exported (it carries no model card): give the "
-                         "trained .keras checkpoint, or its `kerasdet export` file") from None
+                         "trained .keras checkpoint, or its `kerasdet export` file")
     return write_bytes(target, model_path.read_bytes())
 
 
