@@ -160,8 +160,8 @@ def add_predict_arguments(p: argparse.ArgumentParser, model: str | None = None, 
     g.add_argument("--conf", type=float, default=CONF, help=f"lowest score kept and drawn (default {CONF})")
     g.add_argument("--iou", type=float, default=NMS_IOU, help=f"NMS IoU (default {NMS_IOU}, the model's own NMS; "
                    "lower is stricter)")
-    g.add_argument("--max-det", type=int, default=MAX_DETECTIONS, help=f"detections kept per image, best first "
-                   f"(default {MAX_DETECTIONS})")
+    g.add_argument("--max-det", type=int, default=None, help="detections kept per image, best first (default: the "
+                   f"model's own cap, its card's max_detections: {MAX_DETECTIONS} unless trained on crowded photos)")
     g.add_argument("--threads", type=int, default=THREADS, help="LiteRT threads (default: one a core, at most 4)")
     g.add_argument("--all-labels", action="store_true", help="every class the model reports for an object, "
                    "each with its score (by default the best one: one box per object)")

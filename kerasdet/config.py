@@ -64,13 +64,18 @@ class ModelConfig:
     input_size: int | list[int] = _key(320, "a square side, or `[width, height]` for frames that all share one "
                                             "shape (4:3 frames at `[320, 256]` cost 20% less than 320)")
     neck_width: int = _key(0, "channels of the neck and head; 0: 96 for alpha >= 0.75, else 64")
+    max_detections: int | str = _key("auto", "detections the model keeps per image, best first (inside the model "
+                                              "and every exported file); `auto`: 100, or 3x the most boxes of one "
+                                              "training image when that is more (crowded photos)")
     weights: str = _key("imagenet", "the backbone's start: `imagenet` (downloaded once, cached), a PATH to a "
                                     "local weights file, or `none` (from scratch)")
 
 
 @dataclass
 class TrainConfig:
-    epochs: int = _key(50, "passes over the training images; the schedule (warm-up, cosine) spans them")
+    epochs: int | str = _key("auto", "passes over the training images; the schedule (warm-up, cosine) spans them. "
+                                     "`auto`: sized from the number of training images (train/recipe.py, "
+                                     "`auto_epochs`), said at the start; a number is kept as it is")
     batch_size: int = _key(16, "images per step, over all replicas (`train.distribute`)")
     learning_rate: float = _key(0.002, "peak AdamW rate after the warm-up; `kerasdet lr-find` suggests one")
     warmup_epochs: int = _key(2, "the rate rises linearly over these epochs, so a new head does not wreck "
@@ -84,7 +89,8 @@ class TrainConfig:
     weight_decay: float = _key(0.0005, "AdamW's decoupled weight decay")
     clipnorm: float = _key(10.0, "gradients are clipped to this global norm, so one bad batch cannot blow up "
                                  "a run")
-    patience: int = _key(15, "evaluations without a better `best_metric` before stopping early")
+    patience: int = _key(15, "evaluations without a better `best_metric` before stopping early (never in the "
+                             "first half of the epochs)")
     best_metric: str = _key("map", "what `best.keras` and early stopping follow: `map` (mAP@[.5:.95], tight "
                                    "boxes) or `map50` (mAP@0.5, finding objects)")
     ema: bool = _key(True, "keep an average of the weights over about one epoch (train/ema.py): a steadier "
@@ -146,6 +152,10 @@ class Config:
         return {f.name: dataclasses.asdict(getattr(self, f.name))
                 for f in dataclasses.fields(self) if not f.metadata.get("internal")}
 
+    def with_epochs(self, epochs: int) -> "Config":
+        """This config with train.epochs a number (the recipe's, where the file says auto)."""
+        return dataclasses.replace(self, train=dataclasses.replace(self.train, epochs=epochs))
+
     def with_input_size(self, input_size: InputSize | int | list[int]) -> "Config":
         """This config with another model.input_size (progressive resizing builds the model at it)."""
         return dataclasses.replace(self, model=dataclasses.replace(self.model,
@@ -167,8 +177,8 @@ _CHOICES = {
 _UNIT = (0.0, 1.0, False)  # a probability or a fraction
 _POSITIVE = (0, None, True)
 _RANGES = {  # key: (low, high or None, low excluded): values outside cannot work
-    **{key: _POSITIVE for key in ("train.batch_size", "data.max_boxes", "train.epochs",
-                                  "train.eval_every", "train.eval_from", "train.patience")},
+    **{key: _POSITIVE for key in ("train.batch_size", "data.max_boxes", "train.epochs", "model.max_detections",
+                                  "train.eval_every", "train.eval_from", "train.patience")},  # or auto
     "model.alpha": (0.0, None, True),
     "model.neck_width": (0, None, False),
     "data.cache_gb": (0.0, None, False),
@@ -191,6 +201,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
 }
 _PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights", "train.distill_from")
 _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
+AUTO = "auto"  # train.epochs, model.max_detections: sized from the training data (train/recipe.py, engine.py)
 
 
 def _coerce(value, hint, key: str, source: str):
@@ -303,9 +314,14 @@ def _validate(cfg: Config) -> None:
         value = getattr(getattr(cfg, section), name)
         if value not in choices:
             raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
+    for key, value in (("train.epochs", cfg.train.epochs), ("model.max_detections", cfg.model.max_detections)):
+        if isinstance(value, str) and value != AUTO:
+            raise ConfigError(f"{cfg.source}: key '{key}' must be a whole number or {AUTO}, got {value!r}")
     for key, (low, high, low_open) in _RANGES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
+        if value == AUTO:
+            continue
         if value < low or (low_open and value == low) or (high is not None and value > high):
             bounds = f"{'> ' if low_open else '>= '}{low:g}" + (f" and <= {high:g}" if high is not None else "")
             raise ConfigError(f"{cfg.source}: key '{key}' must be {bounds}, got {value}")
@@ -330,12 +346,19 @@ def _validate_progressive(cfg: Config) -> None:
     t = cfg.train
     if not t.progressive_epochs:
         return
-    if t.progressive_epochs >= t.epochs:
-        raise ConfigError(f"{cfg.source}: key 'train.progressive_epochs' is {t.progressive_epochs}: it must be under "
-                          f"train.epochs ({t.epochs}), so the last epochs train at model.input_size")
+    if t.epochs != AUTO:  # auto: checked by the recipe once the number is known (train/recipe.py)
+        check_progressive(cfg)
     if t.distill_from:
         raise ConfigError(f"{cfg.source}: train.distill_from and train.progressive_epochs cannot be combined: the "
                           "teacher sees model.input_size only")
+
+
+def check_progressive(cfg: Config) -> None:
+    """train.progressive_epochs must leave the last epochs at model.input_size."""
+    t = cfg.train
+    if t.progressive_epochs and t.progressive_epochs >= t.epochs:
+        raise ConfigError(f"{cfg.source}: key 'train.progressive_epochs' is {t.progressive_epochs}: it must be under "
+                          f"train.epochs ({t.epochs}), so the last epochs train at model.input_size")
 
 
 def _with_preset(raw: dict, source: str) -> dict:

@@ -247,6 +247,7 @@ def untrained(request, tmp_path_factory) -> Untrained:
     from kerasdet.train import RunFolder, Trainer
     keras.utils.set_random_seed(0)
     cfg = Config()
+    cfg.train.epochs = 1  # the default, auto, is a number once the training data is known
     cfg.model.arch, cfg.model.alpha, cfg.model.input_size, cfg.model.weights = (request.param, 0.35, UNTRAINED_SIZE,
                                                                                  "none")
     trainer = Trainer(cfg, num_classes=2, steps_per_epoch=1)

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from ..core.class_names import class_name
 from ..core.detections import Detections
-from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU, THREADS, TILE_OVERLAP
+from ..core.postprocess import CONF, NMS_IOU, THREADS, TILE_OVERLAP
 from ..data.images import damage_reason, read_rgb
 from ..data.voc_xml import write_voc_xml, xml_file_names
 from ..core.draw import draw_boxes, save_rgb
@@ -52,7 +52,7 @@ def pixel_box(box, width: int, height: int) -> tuple[int, int, int, int]:
 
 def detect(model: str | Path, source: str | Path, csv_path: str | Path | None = None,
            voc_dir: str | Path | None = None, images_dir: str | Path | None = None, conf: float = CONF,
-           iou: float = NMS_IOU, max_det: int = MAX_DETECTIONS, num_threads: int | None = THREADS,
+           iou: float = NMS_IOU, max_det: int | None = None, num_threads: int | None = THREADS,
            overwrite: bool = False, progress: bool = True, one_label: bool = True,
            tile: tuple[int, int] | None = None, tile_overlap: float = TILE_OVERLAP) -> DetectRun:
     """Run a `.keras` or `.tflite` model on an image, a folder (recursively), a .txt list or any LabelImg

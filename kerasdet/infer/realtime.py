@@ -11,7 +11,7 @@ import numpy as np
 
 from ..core.draw import draw_boxes, draw_caption
 from ..core.files import check_new, write_file
-from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU
+from ..core.postprocess import CONF, NMS_IOU
 from ..runtime.select import select_detections
 from .sources import BackgroundReader
 
@@ -103,7 +103,7 @@ class AnnotatedWriter:
 
 
 def run_realtime(predictor, class_names: list[str], source, conf: float = CONF, iou: float = NMS_IOU,
-                 max_det: int = MAX_DETECTIONS, save: str | Path | None = None, show: bool = True,
+                 max_det: int | None = None, save: str | Path | None = None, show: bool = True,
                  max_frames: int | None = None, one_label: bool = True,
                  on_frame: Callable[[int, str, np.ndarray], None] | None = None) -> RealtimeReport:
     """Detect on every frame the source delivers (the newest one, for a camera) until it ends, `q`/Esc,

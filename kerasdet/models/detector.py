@@ -15,6 +15,7 @@ import tensorflow as tf
 from ..config import ModelConfig
 from ..core.card import ModelCard
 from ..core.input_size import SIDE_MULTIPLE, InputSize
+from ..core.postprocess import NMS_SETTINGS, max_detections_for
 from .architecture import get_architecture
 from .common.backbones import build_backbone
 from .common.neck import pan_fpn
@@ -38,10 +39,14 @@ def build_detector(cfg: ModelConfig, num_classes: int) -> keras.Model:
     return keras.Model(images, predictions, name=f"{cfg.arch}_{cfg.backbone}")
 
 
-def model_card(cfg: ModelConfig, class_names: list[str], training_data: dict | None = None) -> ModelCard:
-    """The card a model built from `cfg` carries inside every file it is saved to."""
+def model_card(cfg: ModelConfig, class_names: list[str], training_data: dict | None = None,
+               most_boxes: int = 0) -> ModelCard:
+    """The card a model built from `cfg` carries inside every file it is saved to; `most_boxes` (of one
+    training image) sizes `model.max_detections: auto`."""
+    cap = max_detections_for(most_boxes) if cfg.max_detections == "auto" else cfg.max_detections
     return ModelCard(arch=cfg.arch, backbone=cfg.backbone, alpha=cfg.alpha, input_size=cfg.input_size,
-                     class_names=list(class_names), training_data=training_data or {})
+                     class_names=list(class_names), nms={**NMS_SETTINGS, "max_detections": cap},
+                     training_data=training_data or {})
 
 
 def detection_nms(boxes, scores, nms: dict):

@@ -6,12 +6,13 @@ import cv2
 import numpy as np
 
 from ..core.detections import Detections, shown_detections
-from ..core.postprocess import CONF, MAX_DETECTIONS, NMS_IOU
+from ..core.postprocess import CONF, NMS_IOU
 
 
 def select_detections(d: Detections, conf: float = CONF, iou: float = NMS_IOU,
-                      max_det: int = MAX_DETECTIONS, one_label: bool = True) -> Detections:
-    """Detections scoring >= `conf`, at most `max_det`, best first.
+                      max_det: int | None = None, one_label: bool = True) -> Detections:
+    """Detections scoring >= `conf`, at most `max_det` (None: as many as the model kept, its own cap), best
+    first.
 
     The model already ran class-aware NMS at IoU NMS_IOU and, where it hesitates between classes, kept
     each reading with its score (models/detector.py, `detection_nms`): what mAP wants. An application

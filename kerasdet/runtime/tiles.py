@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.detections import Detections
-from ..core.postprocess import MAX_DETECTIONS, TILE_EDGE_PX, TILE_MATCH_IOS, TILE_OVERLAP
+from ..core.postprocess import TILE_EDGE_PX, TILE_MATCH_IOS, TILE_OVERLAP
 
 Window = tuple[int, int, int, int]  # x0, y0, x1, y1 in frame pixels
 
@@ -131,13 +131,13 @@ class Tiled:
     """Any kerasdet predictor (`TFLiteDetector`, `KerasPredictor`) run on overlapping tiles of each frame
     (`tile_hw`, (height, width) in frame pixels; the model's input size sees them unscaled), and with
     `full_frame` on the whole frame too; `detect` returns the best `max_det` merged boxes in the frame's
-    pixels, as a model returns its best MAX_DETECTIONS."""
+    pixels (None: the model's own cap, its card's max_detections), as a model returns its best ones."""
 
     def __init__(self, predictor, tile_hw: tuple[int, int], overlap: float = TILE_OVERLAP, full_frame: bool = True,
-                 max_det: int = MAX_DETECTIONS):
+                 max_det: int | None = None):
         tile_grid(tile_hw, tile_hw, overlap)  # the same sentences as a frame's grid would give, now
         self.predictor, self.tile_hw, self.overlap, self.full_frame = predictor, tuple(tile_hw), overlap, full_frame
-        self.max_det = max_det
+        self.max_det = max_det or predictor.card.nms["max_detections"]
         self.card = predictor.card
         self.class_names = predictor.class_names
         self.input_size = predictor.input_size
@@ -158,6 +158,6 @@ class Tiled:
         return [self.detect(image) for image in images]
 
 
-def tiled(predictor, tile_hw: tuple[int, int] | None, overlap: float = TILE_OVERLAP, max_det: int = MAX_DETECTIONS):
+def tiled(predictor, tile_hw: tuple[int, int] | None, overlap: float = TILE_OVERLAP, max_det: int | None = None):
     """`predictor` on tiles of `tile_hw` (`--tile`), or as it is when no tile size is given."""
     return Tiled(predictor, tile_hw, overlap, max_det=max_det) if tile_hw else predictor

@@ -20,6 +20,7 @@ from ..data.samples import SampleLoader, box_slots
 from ..eval.metrics import Evaluator
 from ..models.detector import model_card
 from .ema import WeightEMA
+from .recipe import sized_schedule
 from .teacher import run_teacher
 from .trainer import Trainer
 
@@ -55,11 +56,13 @@ def setup(cfg: Config, train_ds: DetectionDataset, input_size: InputSize, strate
           schedule=None) -> Session:
     """Everything one training needs at `input_size`: `steps` an epoch (default: the training images
     once over), the learning-rate `schedule` (default the config's; lr-find gives its ramp)."""
+    cfg = sized_schedule(cfg, train_ds)[0]  # train.epochs auto: the number for this data
     loader = training_loader(cfg, train_ds, input_size)
     steps = steps or max(len(loader) // cfg.train.batch_size, 1)
     teacher = run_teacher(cfg, train_ds.class_names, strategy)  # train.distill_from: its loss term too
     trainer = Trainer(cfg.with_input_size(input_size), len(train_ds.class_names), steps, strategy, schedule, teacher)
-    card = model_card(cfg.model, train_ds.class_names, data_summary(cfg, train_ds))
+    card = model_card(cfg.model, train_ds.class_names, data_summary(cfg, train_ds),
+                      max((len(r.boxes) for r in train_ds.records), default=0))
     return Session(cfg, train_ds, trainer, loader, training_batches(trainer, loader),
                    WeightEMA(trainer.model, steps, enabled=cfg.train.ema), card, steps)
 

@@ -24,7 +24,8 @@ from ..eval.metrics import public_metrics
 from .distribute import make_strategy, worker_name, writes_the_run
 from .engine import Session, setup, train_one_epoch, validate, validation
 from .history import RunHistory
-from .recipe import backbone_frozen, input_sizes, mosaic_on, small_object_advice, validated
+from .recipe import (backbone_frozen, input_sizes, mosaic_on, sized_schedule, small_object_advice, stops_early,
+                     validated)
 from .run_folder import Progress, RunFolder
 
 
@@ -56,7 +57,7 @@ class Interrupted(KeyboardInterrupt):
     `kerasdet train` prints instead of a traceback, exiting with 130 as for any SIGINT."""
 
 
-def _stopped_sentence(run: RunFolder, where: str, epochs: int) -> str:
+def _stopped_sentence(run: RunFolder, where: str, epochs: int | str) -> str:
     """'stopped by Ctrl-C in epoch 3/30, step 5/12; ...' (`where`, from _train_epoch; else after the last epoch
     saved) with the resume command, or why there is nothing to resume."""
     try:
@@ -67,7 +68,8 @@ def _stopped_sentence(run: RunFolder, where: str, epochs: int) -> str:
     if not done:
         return (f"stopped by Ctrl-C {where + ', ' if where else ''}before the first epoch ended: {run.path} holds no "
                 "epoch to resume from; run the same `kerasdet train` command again to start over")
-    stopped = f"stopped by Ctrl-C {where or f'after epoch {done}/{epochs}'}"
+    of = f"/{epochs}" if isinstance(epochs, int) else ""  # train.epochs auto: the number is the run's own
+    stopped = f"stopped by Ctrl-C {where or f'after epoch {done}{of}'}"
     return (f"{stopped}; {run.path} keeps the {done} finished epoch{'s' if done != 1 else ''}: "
             f"`kerasdet train --resume {run.path}` continues from epoch {done + 1}")
 
@@ -77,8 +79,11 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     strategy = make_strategy(t.distribute)  # first: MultiWorkerMirroredStrategy must precede other TF work
     keras.utils.set_random_seed(t.seed)
     train_ds, val_ds = _load_data(cfg, run)
-    sizes, why = input_sizes(cfg, train_ds)
     say = (lambda text: None) if quiet else print
+    cfg, plan = sized_schedule(cfg, train_ds)  # train.epochs auto: a number from here on (again on a resume)
+    t = cfg.train
+    say(plan)
+    sizes, why = input_sizes(cfg, train_ds)
     if why:
         say(why)
     advice = small_object_advice(train_ds, sizes[-1])  # sizes[-1]: model.input_size
@@ -89,6 +94,7 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
     fingerprint = {"model": {k: v for k, v in asdict(cfg.model).items() if k != "weights"},
                    "class_names": train_ds.class_names}
     progress, history = _start(run, s, resuming, fingerprint), RunHistory(run)
+    paced = False
 
     for epoch in range(progress.epoch, t.epochs):
         if sizes[epoch] != s.trainer.input_size:  # train.progressive_epochs are over (or resumed after)
@@ -96,16 +102,29 @@ def _train(run: RunFolder, cfg: Config, resuming: bool, quiet: bool) -> FitResul
             say(f"input {sizes[epoch]} (model.input_size) from epoch {epoch + 1} on")
         s.loader.mosaic_enabled = mosaic_on(cfg, epoch)
         small = f" at {sizes[epoch]}" if sizes[epoch] != sizes[-1] else ""  # the last epochs: model.input_size
-        row = train_one_epoch(s, backbone_frozen(cfg, epoch), f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
+        frozen = backbone_frozen(cfg, epoch)
+        row = train_one_epoch(s, frozen, f"epoch {epoch + 1}/{t.epochs}{small}", quiet)
         if evaluator is not None and validated(cfg, epoch):
             row.update(_validate_and_keep_best(run, s, evaluator, progress, epoch, say))
+        if not frozen and not paced:  # the first epoch at full cost (after the frozen ones): the time left
+            paced = say(_pace(row, epoch, t.epochs)) or True
         progress.epoch = epoch + 1
         history.log({"epoch": epoch + 1, **row})
         run.save_state(s.trainer, s.ema, progress, fingerprint)  # what a resume reads
-        if evaluator is not None and progress.stale >= t.patience:
+        if evaluator is not None and stops_early(cfg, epoch, progress.stale):
             print(f"early stop: no better {t.best_metric} for {t.patience} evaluations")
             break
     return _finish(run, s, evaluator is not None, progress, history)
+
+
+def _pace(row: dict, epoch: int, epochs: int) -> str:
+    """'epoch 6 took 52 s with its validation: the 14 epochs left take about 12 min here', said after the
+    first epoch that trains the backbone (the frozen ones before it are faster)."""
+    seconds = row["seconds"] + row.get("val_seconds", 0.0)
+    left = epochs - epoch - 1
+    return (f"epoch {epoch + 1} took {seconds:.0f} s" + (" with its validation" if "val_seconds" in row else "") + (
+        f": the {left} epoch{'s' if left != 1 else ''} left take about {max(round(left * seconds / 60), 1)} min here"
+        if left else ""))
 
 
 def _start(run: RunFolder, s: Session, resuming: bool, fingerprint: dict) -> Progress:

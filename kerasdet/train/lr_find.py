@@ -25,7 +25,7 @@ from ..core.files import claim_folder, write_file
 from ..core.input_size import InputSize
 from ..data.dataset import load_dataset
 from .engine import setup
-from .recipe import backbone_frozen, input_sizes
+from .recipe import backbone_frozen, input_sizes, sized_schedule
 from .run_folder import RunFolder
 from .schedule import ExponentialRamp, ramp_rate
 
@@ -73,6 +73,7 @@ def lr_find(cfg: Config, start: float = START, end: float = END, steps: int = ST
     keras.utils.set_random_seed(cfg.train.seed)
     train_ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     print(f"train: {train_ds.source} ({train_ds.layout}): {train_ds.summary()}")
+    cfg = sized_schedule(cfg, train_ds)[0]  # train.epochs auto: the number the training would run
     factor = start / cfg.train.learning_rate  # the head's rate is train.learning_rate x factor
     # as training starts (its first input size, a distilled run's loss), the rate ramped instead of scheduled
     s = setup(cfg, train_ds, input_sizes(cfg, train_ds)[0][0], steps=steps, schedule=lambda peak: ExponentialRamp(

@@ -1,11 +1,14 @@
-"""What the config decides for each epoch, in pure functions: its input size (progressive resizing),
-whether the backbone trains, whether it ends with a validation, whether mosaic is on; and whether the
-input is large enough for the objects (a word at the start when it is not)."""
+"""What the config decides for each epoch, in pure functions: how many epochs (`train.epochs: auto`
+sizes them from the data), its input size (progressive resizing), whether the backbone trains, whether it
+ends with a validation, whether mosaic is on; and whether the input is large enough for the objects (a
+word at the start when it is not)."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
-from ..config import Config
+from ..config import AUTO, Config, check_progressive
 from ..core.input_size import InputSize
 from ..core.letterbox import common_frame
 from ..data.dataset import DetectionDataset
@@ -13,6 +16,44 @@ from ..data.stats import seen_sides
 from ..models.common.backbones import STRIDES
 
 SMALL_SHARE = 0.1  # the share of training boxes too small at the input that earns a word at the start
+
+# `train.epochs: auto`: about this many training images seen (with repeats), in AUTO_EPOCHS epochs at the
+# fewest and most. 12,800 is 800 steps of 16: the hands recipe sees 16,000 (996 images, 16 epochs); 16 epochs of
+# a 234-photo set (3,700 images seen) ended still learning (issue 42) and 60 epochs of 128 raccoon photos
+# (7,700) beat 40 (docs/results/2026-12-04-kfold-third-round.md). 20, the fewest, keeps a large set's run past
+# the warm-up and the frozen epochs; 300, the most, gives a set smaller than one batch 300 steps (100 epochs,
+# Ultralytics' default, left 12 photos still learning at 100 steps). Early stopping (train.patience) still ends
+# a run that has stopped learning, from half its epochs on (EARLY_STOP_FROM).
+AUTO_IMAGES_SEEN = 12_800
+AUTO_EPOCHS = (20, 300)
+EARLY_STOP_FROM = 0.5  # no early stop in the first half of the epochs: one-step epochs of a tiny set are still
+# in the warm-up and the frozen epochs when 15 evaluations have passed (PyTorch Lightning's min_epochs)
+
+
+def auto_epochs(images: int, batch_size: int) -> int:
+    """The epochs of `train.epochs: auto` for `images` training images in batches of `batch_size`."""
+    seen_per_epoch = max(images // batch_size, 1) * batch_size  # an epoch's steps, as engine.setup counts them
+    return int(np.clip(math.ceil(AUTO_IMAGES_SEEN / seen_per_epoch), *AUTO_EPOCHS))
+
+
+def sized_schedule(cfg: Config, train_ds: DetectionDataset) -> tuple[Config, str]:
+    """(`cfg` with train.epochs a number, a sentence saying how long training is and why): the config's
+    number as it is, or `auto_epochs` where it says auto."""
+    t, images = cfg.train, len(train_ds)
+    steps = max(images // t.batch_size, 1)
+    if t.epochs == AUTO:
+        epochs = auto_epochs(images, t.batch_size)
+        low, high = AUTO_EPOCHS
+        why = (f"train.epochs auto: about {AUTO_IMAGES_SEEN:,} images seen, within {low}-{high} epochs; "
+               "set train.epochs to choose")
+    else:
+        epochs, why = t.epochs, "train.epochs"
+    cfg = cfg.with_epochs(epochs)
+    check_progressive(cfg)
+    return cfg, (f"{images} training images: {epochs} epochs of {steps} step{'s' if steps != 1 else ''} of "
+                 f"{t.batch_size} ({epochs * steps * t.batch_size:,} images seen; {why}); from epoch "
+                 f"{math.ceil(EARLY_STOP_FROM * epochs)} on, early stopping after {t.patience} evaluations without a "
+                 f"better {t.best_metric}")
 
 
 def backbone_frozen(cfg: Config, epoch: int) -> bool:
@@ -31,6 +72,12 @@ def validated(cfg: Config, epoch: int) -> bool:
 def mosaic_on(cfg: Config, epoch: int) -> bool:
     """Mosaic is off for the last augment.close_mosaic epochs: they see whole pictures, as evaluation does."""
     return epoch < cfg.train.epochs - cfg.augment.close_mosaic
+
+
+def stops_early(cfg: Config, epoch: int, stale: int) -> bool:
+    """Whether training ends after epoch `epoch` (from 0), `stale` evaluations since the best one: after
+    train.patience of them, once EARLY_STOP_FROM of the epochs have run."""
+    return stale >= cfg.train.patience and epoch + 1 >= EARLY_STOP_FROM * cfg.train.epochs
 
 
 def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list[InputSize], str]:

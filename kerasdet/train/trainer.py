@@ -66,6 +66,8 @@ class Trainer:
         self.head_vars = [v for v in self.model.trainable_variables if id(v) not in backbone_ids]
         self.backbone_vars = last_backbone_variables(backbone, t.backbone_trainable_fraction)
         if schedule is None:
+            if not isinstance(t.epochs, int):  # `auto` is sized from the data first (engine.setup does)
+                raise ValueError(f"train.epochs is {t.epochs!r}: size it with train.recipe.sized_schedule first")
             total, warmup = t.epochs * steps_per_epoch, t.warmup_epochs * steps_per_epoch
             schedule = lambda peak: WarmupCosine(peak, warmup, total)  # noqa: E731
         # Each optimizer holds its rate in a variable that `step` sets from the schedule once a step.

@@ -74,7 +74,7 @@ def as_run_here(tokens: list[str], clip: Path) -> list[str]:
 
 
 def point_mine_at_the_lists(config: Path) -> None:
-    """What the README's comment on `cp configs/hands.yaml configs/mine.yaml` tells the reader to do."""
+    """What the README's comment on `cp configs/custom.yaml configs/mine.yaml` tells the reader to do."""
     cfg = yaml.safe_load(config.read_text())
     cfg["data"].update(train="../splits/mine/train.txt", val="../splits/mine/val.txt", classes=["heart", "star"])
     config.write_text(yaml.safe_dump(cfg, sort_keys=False))

@@ -31,7 +31,9 @@ def test_unknown_section(tmp_path):
 
 
 def test_wrong_type_names_key(tmp_path):
-    with pytest.raises(ConfigError, match=r"exp\.yaml: key 'train\.epochs' must be int, got str"):
+    with pytest.raises(ConfigError, match=r"exp\.yaml: key 'train\.batch_size' must be int, got str"):
+        load_config(write(tmp_path, "train:\n  batch_size: ten\n"))
+    with pytest.raises(ConfigError, match=r"exp\.yaml: key 'train\.epochs' must be a whole number or auto, got 'ten'"):
         load_config(write(tmp_path, "train:\n  epochs: ten\n"))
 
 

@@ -12,6 +12,7 @@ from hypothesis import given, settings, strategies as st
 from kerasdet.cli import main as kerasdet_main
 from kerasdet.core.detections import Detections
 from kerasdet.core.letterbox import letterbox
+from kerasdet.core.postprocess import NMS_SETTINGS
 from kerasdet.data.voc_xml import write_voc_xml
 from kerasdet.runtime.tiles import Tiled, merge_tile_detections, tile_grid
 
@@ -26,7 +27,7 @@ class SquareFinder:
     def __init__(self, min_side: int = 4):
         self.min_side, self.calls = min_side, 0
         self.class_names = ["square"]
-        self.card = SimpleNamespace(class_names=self.class_names, input_size=INPUT, nms={})
+        self.card = SimpleNamespace(class_names=self.class_names, input_size=INPUT, nms=dict(NMS_SETTINGS))
         self.input_size = INPUT
 
     def detect(self, image: np.ndarray) -> Detections:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ...core.card import is_kerasdet_model, read_card
 from ...core.files import claim_folder, write_bytes, write_text
-from ...core.postprocess import CONF, MAX_DETECTIONS
+from ...core.postprocess import CONF
 from .bundle import PACKAGE, VERSION, bundle_files
 
 MADE_BY = "kerasdet export --format web"
@@ -63,6 +63,6 @@ def _write_model(model_path: Path, target: Path, calib, input_shape, keep_float)
 def page_config(model: Path) -> dict:
     """What the page reads at start: the model file, the thresholds, the names it shows."""
     card = read_card(model)
-    return {"model": model.name, "score": CONF, "maxResults": MAX_DETECTIONS, "classes": card.class_names,
+    return {"model": model.name, "score": CONF, "maxResults": card.nms["max_detections"], "classes": card.class_names,
             "title": f"kerasdet {card.arch} ({card.backbone} {card.alpha:g})",
             "library": f"{PACKAGE} {VERSION}", "kerasdet": card.kerasdet_version}
