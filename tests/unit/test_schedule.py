@@ -66,3 +66,37 @@ def test_no_early_stop_in_the_first_half_of_the_epochs():
     assert not stops_early(cfg, epoch=15, stale=15)  # one-step epochs of 12 photos: still warming up
     assert not stops_early(cfg, epoch=148, stale=100)
     assert stops_early(cfg, epoch=149, stale=15) and not stops_early(cfg, epoch=149, stale=14)
+
+
+def test_training_says_its_length_at_the_start(tmp_path, monkeypatch, capsys):
+    """Said before the model is built (setup is stopped here: no training needed to see it)."""
+    import importlib
+
+    from conftest import write_pair
+    from kerasdet.config import Config
+    fit_module = importlib.import_module("kerasdet.train.fit")  # the module: kerasdet.train.fit is the function
+
+    class Stop(Exception):
+        pass
+
+    def stop(cfg, *args, **kwargs):
+        assert cfg.train.epochs == 300  # setup gets the number, never auto
+        raise Stop
+
+    for k in range(3):
+        write_pair(tmp_path / "data", f"f{k}", [("car", (10, 10, 40, 30))])
+    monkeypatch.setattr(fit_module, "setup", stop)
+    cfg = Config()
+    cfg.data.train, cfg.model.weights = str(tmp_path / "data"), "none"
+    with pytest.raises(Stop):
+        fit_module.fit(cfg, out=tmp_path / "run")
+    assert "3 training images: 300 epochs of 1 step of 16 (4,800 images seen; train.epochs auto" in \
+        capsys.readouterr().out
+    assert load_config(tmp_path / "run" / "config.yaml").train.epochs == "auto"  # what the user asked for
+
+
+def test_the_time_left_is_said_from_an_epoch_that_trains_the_backbone():
+    from kerasdet.train.fit import _pace
+    assert _pace({"seconds": 50.0, "val_seconds": 10.0}, epoch=5, epochs=26) == \
+        "epoch 6 took 60 s with its validation: the 20 epochs left take about 20 min here"
+    assert _pace({"seconds": 50.0}, epoch=25, epochs=26) == "epoch 26 took 50 s"
