@@ -72,9 +72,13 @@ def _cmd_split(args) -> None:
 
 
 def _cmd_preview(args) -> None:
+    from .data.dataset import load_dataset
     from .data.preview import preview_augmentations
+    from .train.recipe import sized_schedule
     cfg = load_config(args.config, args.set)
-    print(f"wrote {preview_augmentations(cfg, args.out, n=args.n, seed=args.seed)}")
+    ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
+    cfg = sized_schedule(cfg, ds)[0]  # model.input_size auto: the size training would choose
+    print(f"wrote {preview_augmentations(cfg, args.out, n=args.n, seed=args.seed, dataset=ds)}")
 
 
 def _cmd_train(args) -> None:

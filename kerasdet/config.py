@@ -61,8 +61,10 @@ class ModelConfig:
     arch: str = _key("yolov8", "the detection head: YOLOv8-style anchor-free, or RetinaNet (anchors, focal loss)")
     backbone: str = _key("mobilenet_v2", "the keras.applications backbone the head sits on")
     alpha: float = _key(1.0, "the backbone's width multiplier: narrower is faster and less accurate (nano: 0.35)")
-    input_size: int | list[int] = _key(320, "a square side, or `[width, height]` for frames that all share one "
-                                            "shape (4:3 frames at `[320, 256]` cost 20% less than 320)")
+    input_size: int | list[int] | str = _key(320, "a square side, or `[width, height]` for frames that all share "
+                                                  "one shape (4:3 frames at `[320, 256]` cost 20% less than 320); "
+                                                  "`auto`: 320, or larger (up to 640) when the objects would be "
+                                                  "too small at 320, said at the start")
     neck_width: int = _key(0, "channels of the neck and head; 0: 96 for alpha >= 0.75, else 64")
     max_detections: int | str = _key("auto", "detections the model keeps per image, best first (inside the model "
                                               "and every exported file); `auto`: 100, or 3x the most boxes of one "
@@ -201,7 +203,7 @@ _RANGES = {  # key: (low, high or None, low excluded): values outside cannot wor
 }
 _PATH_KEYS = ("data.train", "data.val", "data.test", "model.weights", "train.distill_from")
 _WEIGHT_NAMES = ("imagenet", "none")  # model.weights values that are not paths
-AUTO = "auto"  # train.epochs, model.max_detections: sized from the training data (train/recipe.py, engine.py)
+AUTO = "auto"  # train.epochs, model.input_size, model.max_detections: sized from the training data (train/recipe.py)
 
 
 def _coerce(value, hint, key: str, source: str):
@@ -314,9 +316,11 @@ def _validate(cfg: Config) -> None:
         value = getattr(getattr(cfg, section), name)
         if value not in choices:
             raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
-    for key, value in (("train.epochs", cfg.train.epochs), ("model.max_detections", cfg.model.max_detections)):
+    for key, value, what in (("train.epochs", cfg.train.epochs, "a whole number"),
+                             ("model.max_detections", cfg.model.max_detections, "a whole number"),
+                             ("model.input_size", cfg.model.input_size, "a side, [width, height]")):
         if isinstance(value, str) and value != AUTO:
-            raise ConfigError(f"{cfg.source}: key '{key}' must be a whole number or {AUTO}, got {value!r}")
+            raise ConfigError(f"{cfg.source}: key '{key}' must be {what} or {AUTO}, got {value!r}")
     for key, (low, high, low_open) in _RANGES.items():
         section, name = key.split(".")
         value = getattr(getattr(cfg, section), name)
@@ -325,7 +329,8 @@ def _validate(cfg: Config) -> None:
         if value < low or (low_open and value == low) or (high is not None and value > high):
             bounds = f"{'> ' if low_open else '>= '}{low:g}" + (f" and <= {high:g}" if high is not None else "")
             raise ConfigError(f"{cfg.source}: key '{key}' must be {bounds}, got {value}")
-    _validate_input_size(cfg.model.input_size, cfg.source)
+    if cfg.model.input_size != AUTO:  # auto: a size once the training data is known (train/recipe.py)
+        _validate_input_size(cfg.model.input_size, cfg.source)
     _validate_progressive(cfg)
     if len(cfg.augment.scale) != 2 or not 0 < cfg.augment.scale[0] <= cfg.augment.scale[1]:
         raise ConfigError(f"{cfg.source}: key 'augment.scale' must be [min, max] with 0 < min <= max, "

@@ -12,8 +12,9 @@ from .samples import SampleLoader, box_slots
 
 
 def preview_augmentations(cfg: Config, out: str | Path, n: int = 16, columns: int = 4,
-                          seed: int = 0) -> Path:
-    ds = load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
+                          seed: int = 0, dataset=None) -> Path:
+    """`dataset`: cfg.data.train, loaded already (else read here)."""
+    ds = dataset or load_dataset(cfg.data.train, cfg.data.classes or None, cfg.data.on_error)
     loader = SampleLoader(ds, cfg.model.input_size, box_slots(ds, cfg.data.max_boxes, cfg.augment), cfg.augment,
                           seed=seed)
     rng = np.random.default_rng(seed)

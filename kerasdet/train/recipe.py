@@ -16,6 +16,7 @@ from ..data.stats import seen_sides
 from ..models.common.backbones import STRIDES
 
 SMALL_SHARE = 0.1  # the share of training boxes too small at the input that earns a word at the start
+AUTO_INPUT = (320, 640)  # model.input_size auto: this square, or a larger input up to the second for small objects
 
 # `train.epochs: auto`: about this many training images seen (with repeats), in AUTO_EPOCHS epochs at the
 # fewest and most. 12,800 is 800 steps of 16: the hands recipe sees 16,000 (996 images, 16 epochs); 16 epochs of
@@ -37,8 +38,13 @@ def auto_epochs(images: int, batch_size: int) -> int:
 
 
 def sized_schedule(cfg: Config, train_ds: DetectionDataset) -> tuple[Config, str]:
-    """(`cfg` with train.epochs a number, a sentence saying how long training is and why): the config's
-    number as it is, or `auto_epochs` where it says auto."""
+    """(`cfg` with train.epochs and model.input_size numbers, a sentence saying how long training is and
+    why, and the input size where it was auto): the config's numbers as they are, or `auto_epochs` and
+    `auto_input_size` where it says auto."""
+    size_said = ""
+    if cfg.model.input_size == AUTO:
+        size, why = auto_input_size(train_ds)
+        cfg, size_said = cfg.with_input_size(size), f"; model.input_size auto: {size} ({why})"
     t, images = cfg.train, len(train_ds)
     steps = max(images // t.batch_size, 1)
     if t.epochs == AUTO:
@@ -53,7 +59,7 @@ def sized_schedule(cfg: Config, train_ds: DetectionDataset) -> tuple[Config, str
     return cfg, (f"{images} training images: {epochs} epochs of {steps} step{'s' if steps != 1 else ''} of "
                  f"{t.batch_size} ({epochs * steps * t.batch_size:,} images seen; {why}); from epoch "
                  f"{math.ceil(EARLY_STOP_FROM * epochs)} on, early stopping after {t.patience} evaluations without a "
-                 f"better {t.best_metric}")
+                 f"better {t.best_metric}{size_said}")
 
 
 def backbone_frozen(cfg: Config, epoch: int) -> bool:
@@ -96,19 +102,41 @@ def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list[InputSize
     return [small] * t.progressive_epochs + [full] * (t.epochs - t.progressive_epochs), why
 
 
+def auto_input_size(train_ds: DetectionDataset) -> tuple[InputSize, str]:
+    """(The input of `model.input_size: auto`, why): AUTO_INPUT's square, or the larger one (at most
+    AUTO_INPUT[1]) that brings the smallest SMALL_SHARE of the boxes to the finest stride."""
+    base = InputSize.of(AUTO_INPUT[0])
+    larger = larger_input(train_ds, base)
+    if larger is None:
+        return base, f"fewer than {SMALL_SHARE:.0%} of the boxes under {STRIDES[0]} px there"
+    capped = InputSize(*(min(side, AUTO_INPUT[1]) for side in larger.wh))
+    return capped, (f"{SMALL_SHARE:.0%} or more of the boxes are under {STRIDES[0]} px at {base}"
+                    + (f"; {larger} would bring them there, capped at {AUTO_INPUT[1]}" if capped != larger else ""))
+
+
+def larger_input(train_ds: DetectionDataset, input_size: InputSize) -> InputSize | None:
+    """None when fewer than SMALL_SHARE of the training boxes have a shorter side under the finest stride
+    (8 px) at `input_size`; else the input that brings that smallest share to 8 px."""
+    finest = STRIDES[0]
+    sides, _ = seen_sides(train_ds, input_size.hw)
+    if not len(sides) or float(np.mean(sides < finest)) < SMALL_SHARE:
+        return None
+    return input_size.scaled(finest / max(float(np.percentile(sides, 100 * SMALL_SHARE)), 1e-3))
+
+
 def small_object_advice(train_ds: DetectionDataset, input_size: InputSize) -> str:
     """A sentence when SMALL_SHARE or more of the training boxes have a shorter side under the finest
     stride (8 px) at the input, where a head has under one cell to place them by (a 40-pixel object of a
     1280x720 frame is 10 at 320); '' otherwise. The larger input it names brings that smallest share to 8."""
     finest = STRIDES[0]
-    sides, labels = seen_sides(train_ds, input_size.hw)
-    share = float(np.mean(sides < finest)) if len(sides) else 0.0
-    if share < SMALL_SHARE:
+    larger = larger_input(train_ds, input_size)
+    if larger is None:
         return ""
+    sides, labels = seen_sides(train_ds, input_size.hw)
+    share = float(np.mean(sides < finest))
     medians = {name: float(np.median(sides[labels == c])) for c, name in enumerate(train_ds.class_names)
                if (labels == c).any()}
     smallest = min(medians, key=medians.get)
-    larger = input_size.scaled(finest / max(float(np.percentile(sides, 100 * SMALL_SHARE)), 1e-3))
     return (f"{share:.0%} of the training boxes are under {finest} px at the {input_size} input (their shorter "
             f"side after the letterbox; class {smallest} has a median of {medians[smallest]:.0f} px), less than a "
             f"stride-{finest} head localises well: set model.input_size to about {larger} "

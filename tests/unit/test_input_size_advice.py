@@ -104,3 +104,20 @@ def test_training_says_it_at_the_start(tmp_path, monkeypatch, capsys):
     with pytest.raises(Stop):
         fit_module.fit(cfg, out=tmp_path / "run")
     assert "50% of the training boxes are under 8 px at the 320x320 input" in capsys.readouterr().out
+
+
+def test_auto_input_size_grows_for_small_objects_up_to_640():
+    from kerasdet.config import load_config
+    from kerasdet.train.recipe import auto_input_size, sized_schedule
+    large = dataset([[(0, (0, 0, 200, 200))] * 10] * 3)
+    assert auto_input_size(large)[0] == InputSize.of(320)
+    small_people = dataset([[(0, (0, 0, 200, 200))] * 8 + [(1, (0, 0, 20, 48))] * 2] * 5)  # 5 px at 320
+    assert auto_input_size(small_people)[0] == InputSize.of(512)  # 8 px at 512, as the advice says
+    tiny_people = dataset([[(0, (0, 0, 200, 200))] * 8 + [(1, (0, 0, 8, 48))] * 2] * 5)  # 2 px at 320: 1280 wanted
+    size, why = auto_input_size(tiny_people)
+    assert size == InputSize.of(640) and "1280x1280 would bring them there, capped at 640" in why
+
+    cfg, plan = sized_schedule(load_config(None, ["model.input_size=auto"], check_paths=False), small_people)
+    assert cfg.model.input_size == 512 and "model.input_size auto: 512x512 (10% or more of the boxes" in plan
+    cfg, plan = sized_schedule(load_config(None, ["model.input_size=[320, 192]"], check_paths=False), small_people)
+    assert cfg.model.input_size == [320, 192] and "input_size" not in plan  # a size written is kept
