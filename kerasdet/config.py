@@ -98,7 +98,9 @@ class TrainConfig:
     ema: bool = _key(True, "keep an average of the weights over about one epoch (train/ema.py): a steadier "
                            "model to evaluate and save")
     eval_every: int = _key(1, "validate every this many epochs (the last always is)")
-    eval_from: int = _key(1, "the first epoch validated: earlier ones, far from the best, only train")
+    eval_from: int | str = _key(1, "the first epoch validated: earlier ones, far from the best, only train; "
+                                   "`auto`: half-way, where early stopping may start (validations before it "
+                                   "only draw the curve)")
     progressive_epochs: int = _key(0, "the first epochs train at a smaller input (progressive resizing), about "
                                       "half the step time; 0: `model.input_size` throughout")
     progressive_scale: float = _key(0.8, "that input as a fraction of `model.input_size`, shaped like most "
@@ -318,7 +320,8 @@ def _validate(cfg: Config) -> None:
             raise ConfigError(f"{cfg.source}: key '{key}' is {value!r}; choose one of {', '.join(choices)}")
     for key, value, what in (("train.epochs", cfg.train.epochs, "a whole number"),
                              ("model.max_detections", cfg.model.max_detections, "a whole number"),
-                             ("model.input_size", cfg.model.input_size, "a side, [width, height]")):
+                             ("model.input_size", cfg.model.input_size, "a side, [width, height]"),
+                             ("train.eval_from", cfg.train.eval_from, "a whole number")):
         if isinstance(value, str) and value != AUTO:
             raise ConfigError(f"{cfg.source}: key '{key}' must be {what} or {AUTO}, got {value!r}")
     for key, (low, high, low_open) in _RANGES.items():

@@ -4,6 +4,7 @@ ends with a validation, whether mosaic is on; and whether the input is large eno
 word at the start when it is not)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -55,10 +56,13 @@ def sized_schedule(cfg: Config, train_ds: DetectionDataset) -> tuple[Config, str
     else:
         epochs, why = t.epochs, "train.epochs"
     cfg = cfg.with_epochs(epochs)
+    if t.eval_from == AUTO:
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, eval_from=early_stop_from(epochs)))
+        why += f"; validated from epoch {cfg.train.eval_from} (train.eval_from auto)"
     check_progressive(cfg)
     return cfg, (f"{images} training images: {epochs} epochs of {steps} step{'s' if steps != 1 else ''} of "
                  f"{t.batch_size} ({epochs * steps * t.batch_size:,} images seen; {why}); from epoch "
-                 f"{math.ceil(EARLY_STOP_FROM * epochs)} on, early stopping after {t.patience} evaluations without a "
+                 f"{early_stop_from(epochs)} on, early stopping after {t.patience} evaluations without a "
                  f"better {t.best_metric}{size_said}")
 
 
@@ -80,10 +84,15 @@ def mosaic_on(cfg: Config, epoch: int) -> bool:
     return epoch < cfg.train.epochs - cfg.augment.close_mosaic
 
 
+def early_stop_from(epochs: int) -> int:
+    """The first epoch (from 1) after which a run of `epochs` may stop early: EARLY_STOP_FROM of the way."""
+    return max(math.ceil(EARLY_STOP_FROM * epochs), 1)
+
+
 def stops_early(cfg: Config, epoch: int, stale: int) -> bool:
     """Whether training ends after epoch `epoch` (from 0), `stale` evaluations since the best one: after
     train.patience of them, once EARLY_STOP_FROM of the epochs have run."""
-    return stale >= cfg.train.patience and epoch + 1 >= EARLY_STOP_FROM * cfg.train.epochs
+    return stale >= cfg.train.patience and epoch + 1 >= early_stop_from(cfg.train.epochs)
 
 
 def input_sizes(cfg: Config, train_ds: DetectionDataset) -> tuple[list[InputSize], str]:

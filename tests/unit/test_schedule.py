@@ -100,3 +100,11 @@ def test_the_time_left_is_said_from_an_epoch_that_trains_the_backbone():
     assert _pace({"seconds": 50.0, "val_seconds": 10.0}, epoch=5, epochs=26) == \
         "epoch 6 took 60 s with its validation: the 20 epochs left take about 20 min here"
     assert _pace({"seconds": 50.0}, epoch=25, epochs=26) == "epoch 26 took 50 s"
+
+
+def test_eval_from_auto_validates_from_half_way():
+    from kerasdet.train.recipe import validated
+    cfg, plan = sized_schedule(load_config(None, ["train.eval_from=auto"], check_paths=False), frames(234))
+    assert cfg.train.eval_from == 29 and "validated from epoch 29 (train.eval_from auto)" in plan
+    assert [e + 1 for e in range(58) if validated(cfg, e)] == list(range(29, 59))
+    assert sized_schedule(load_config(None, ["train.eval_from=3"], check_paths=False), frames(234))[0].train.eval_from == 3
