@@ -35,7 +35,7 @@ def test_detect_and_cam_share_their_arguments_and_take_defaults_from_one_home():
     evaluate = {a.dest: (tuple(a.option_strings), a.default, a.type, a.nargs) for a in subparser("evaluate")._actions}
     assert {k: evaluate[k] for k in ("tile", "tile_overlap")} == {k: detect[k] for k in ("tile", "tile_overlap")}
     assert detect["conf"][1] == postprocess.CONF == 0.25
-    assert detect["iou"][1] == postprocess.NMS_IOU and detect["max_det"][1] == postprocess.MAX_DETECTIONS
+    assert detect["iou"][1] == postprocess.NMS_IOU and detect["max_det"][1] is None  # None: the model's own cap
     assert detect["threads"][1] == postprocess.THREADS
     assert postprocess.SCORE_THRESHOLD < postprocess.CONF  # the model keeps more than a user is shown
     script = load_tool("detect_cam")
