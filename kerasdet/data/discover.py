@@ -556,10 +556,16 @@ def _mirrors(folder: Path) -> list[Path]:
 
 
 def _annotation_folders(image_dir: Path) -> list[Path]:
-    """Where an image's XML may be: its own folder when that holds XML, else the folders mirroring it."""
+    """Where an image's XML may be: its own folder when that holds XML, else the folders mirroring it and
+    the folders of XML beside its parent (`images/<class>/x.jpg` <- `annotations/x.xml`)."""
     if _files(image_dir, (".xml",)):
         return [image_dir]
-    return _mirrors(image_dir) or [image_dir]
+    flat = []
+    if len(image_dir.parts) > 2:
+        parent = image_dir.parent
+        flat = [d for d in sorted(parent.parent.iterdir()) if d.is_dir() and d != parent
+                and not d.name.startswith(".") and _files(d, (".xml",))]
+    return list(dict.fromkeys(_mirrors(image_dir) + flat)) or [image_dir]
 
 
 def _xml_named_like(images: list[Path], folders: list[Path]) -> set[Path]:

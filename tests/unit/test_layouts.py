@@ -84,11 +84,14 @@ def build(layout: str, pairs, root: Path) -> str:
         put(pairs, root / "images", root / "annotations", rename=lambda stem: f"label_{stem[::-1]}")
     elif layout == "no_filename":  # no <filename>: paired by the XML's stem
         put(pairs, root, root, filename=False)
+    elif layout == "class_folders":  # images/<class>/x.jpg, every XML in one annotations/ (madarp/jimmyjohn)
+        for k, pair in enumerate(pairs):
+            put([pair], root / "dataset" / "images" / f"class{k % 3}", root / "dataset" / "annotations")
     return str(root)
 
 
 LAYOUTS = ["annots", "labels", "xml", "Annotations", "beside", "devkit", "roboflow", "nested",
-           "nested_split_folders", "xml_named_otherwise", "no_filename"]
+           "nested_split_folders", "xml_named_otherwise", "no_filename", "class_folders"]
 
 
 def boxes_by_image(ds) -> dict:
