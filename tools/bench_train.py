@@ -59,6 +59,7 @@ def main() -> None:
     cfg.model.input_size, cfg.model.alpha, cfg.model.backbone = size.to_config(), args.alpha, args.backbone
     cfg.model.weights, cfg.model.arch = weights, args.arch
     cfg.train.batch_size = args.batch
+    cfg.train.epochs = 50  # the learning-rate schedule's span (train.epochs auto is sized from data; none here)
     cfg.train.backbone_trainable_fraction = args.trainable_fraction
     trainer = Trainer(cfg, args.classes, steps_per_epoch=100)
     model = trainer.model

@@ -134,6 +134,7 @@ def test_a_rectangular_input_trains_exports_and_decodes_as_in_keras(arch, demo_d
     keras.utils.set_random_seed(0)
     cfg = Config()
     cfg.model.arch, cfg.model.alpha, cfg.model.input_size, cfg.model.weights = arch, 0.35, [96, 64], "none"
+    cfg.train.epochs = 50  # the default before auto: a Trainer takes a number (fit sizes auto from the data)
     trainer = Trainer(cfg, num_classes=2, steps_per_epoch=1)
     assert trainer.model.input_shape == (None, 64, 96, 3)
     images = np.random.default_rng(0).integers(0, 255, (2, 64, 96, 3), dtype=np.uint8)
