@@ -20,7 +20,7 @@ from ..data.samples import SampleLoader, box_slots
 from ..eval.metrics import Evaluator
 from ..models.detector import model_card
 from .ema import WeightEMA
-from .recipe import sized_schedule
+from .recipe import sized_schedule, steps_per_epoch
 from .teacher import run_teacher
 from .trainer import Trainer
 
@@ -58,7 +58,7 @@ def setup(cfg: Config, train_ds: DetectionDataset, input_size: InputSize, strate
     once over), the learning-rate `schedule` (default the config's; lr-find gives its ramp)."""
     cfg = sized_schedule(cfg, train_ds)[0]  # train.epochs auto: the number for this data
     loader = training_loader(cfg, train_ds, input_size)
-    steps = steps or max(len(loader) // cfg.train.batch_size, 1)
+    steps = steps or steps_per_epoch(len(loader), cfg.train.batch_size)
     teacher = run_teacher(cfg, train_ds.class_names, strategy)  # train.distill_from: its loss term too
     trainer = Trainer(cfg.with_input_size(input_size), len(train_ds.class_names), steps, strategy, schedule, teacher)
     card = model_card(cfg.model, train_ds.class_names, data_summary(cfg, train_ds),

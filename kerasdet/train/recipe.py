@@ -32,9 +32,14 @@ EARLY_STOP_FROM = 0.5  # no early stop in the first half of the epochs: one-step
 # in the warm-up and the frozen epochs when 15 evaluations have passed (PyTorch Lightning's min_epochs)
 
 
+def steps_per_epoch(images: int, batch_size: int) -> int:
+    """An epoch's optimizer steps: the training images once over, the last partial batch left out."""
+    return max(images // batch_size, 1)
+
+
 def auto_epochs(images: int, batch_size: int) -> int:
     """The epochs of `train.epochs: auto` for `images` training images in batches of `batch_size`."""
-    seen_per_epoch = max(images // batch_size, 1) * batch_size  # an epoch's steps, as engine.setup counts them
+    seen_per_epoch = steps_per_epoch(images, batch_size) * batch_size
     return int(np.clip(math.ceil(AUTO_IMAGES_SEEN / seen_per_epoch), *AUTO_EPOCHS))
 
 
@@ -47,7 +52,7 @@ def sized_schedule(cfg: Config, train_ds: DetectionDataset) -> tuple[Config, str
         size, why = auto_input_size(train_ds)
         cfg, size_said = cfg.with_input_size(size), f"; model.input_size auto: {size} ({why})"
     t, images = cfg.train, len(train_ds)
-    steps = max(images // t.batch_size, 1)
+    steps = steps_per_epoch(images, t.batch_size)
     if t.epochs == AUTO:
         epochs = auto_epochs(images, t.batch_size)
         low, high = AUTO_EPOCHS
